@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Set up Gekko's virtual environment from the committed lock file.
+
+One command on a fresh machine with only Python (>= 3.11) and pip:
+
+    python3 scripts/bootstrap.py          # runtime
+    python3 scripts/bootstrap.py --dev    # runtime + tests, lint, type check
+
+It creates ``.venv``, installs torch with pip (so a machine's pip configuration can pick the
+CPU build; set ``GEKKO_TORCH_INDEX`` to a wheel index URL to choose another build), then every
+other dependency at the exact versions in ``uv.lock`` with uv, then Gekko itself (editable).
+It does nothing when the environment already matches the lock, so it is cheap to run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _run(*args: str | Path, quiet: bool = True) -> None:
+    cmd = [str(a) for a in args]
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL if quiet else None)
+
+
+def _locked_version(name: str) -> str:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    for pkg in lock["package"]:
+        if pkg["name"] == name:
+            return str(pkg["version"])
+    raise SystemExit(f"bootstrap: uv.lock has no entry for {name!r}")
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):
+        print("bootstrap: Gekko needs Python >= 3.11", file=sys.stderr)
+        return 2
+    dev = "--dev" in argv
+    digest = hashlib.sha256((ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes())
+    stamp = VENV / f".gekko-{'dev' if dev else 'run'}-{digest.hexdigest()[:16]}"
+    if stamp.exists():
+        return 0
+    if not PY.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _run(PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv")
+    torch = [PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"torch=={_locked_version('torch')}"]
+    if index := os.environ.get("GEKKO_TORCH_INDEX"):
+        torch += ["--index-url", index]
+    _run(*torch)
+    uv = BIN / "uv"
+    reqs = VENV / "requirements.lock.txt"
+    export = [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--prune", "torch", "-o", reqs]
+    if dev:
+        export += ["--extra", "dev"]
+    _run(*export)
+    _run(uv, "pip", "install", "--python", PY, "-r", reqs)
+    _run(uv, "pip", "install", "--python", PY, "--no-deps", "-e", ".")
+    for old in VENV.glob(".gekko-*"):
+        old.unlink()
+    stamp.touch()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
