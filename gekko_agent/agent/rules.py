@@ -1,0 +1,74 @@
+"""The rules brain: runs the configured strategies and journals each decision it makes.
+
+With no LLM configured this is who decides; every screen and log names it (``rules``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Protocol
+
+from gekko_agent.agent.strategy import Strategy, StrategyContext
+from gekko_agent.domain import AgentDecided, Bar, Event, Fill, InstrumentId, OrderIntent, new_id
+
+__all__ = ["RulesBrain"]
+
+
+class _Sink(Protocol):
+    def append(self, event: Event) -> int: ...
+
+
+class RulesBrain:
+    """Dispatches bars and fills to the strategies trading that instrument.
+
+    Each bar that produces intents is one decision: the intents carry its ``decision_id`` and an
+    ``AgentDecided`` event with the strategies' rationales is journaled, so "why did it buy?" is a
+    ledger query.
+
+    Args:
+        strategies: the strategies to run.
+        journal: where decisions are journaled (anything with ``append(event)``).
+    """
+
+    name = "rules"
+
+    def __init__(self, strategies: Sequence[Strategy], journal: _Sink) -> None:
+        self.strategies = tuple(strategies)
+        self.journal = journal
+        self._by_instrument: dict[InstrumentId, list[Strategy]] = {}
+        for s in self.strategies:
+            for iid in s.instruments:
+                self._by_instrument.setdefault(iid, []).append(s)
+
+    def _decide(self, intents: list[OrderIntent], ctx: StrategyContext, trigger: str) -> list[OrderIntent]:
+        if not intents:
+            return intents
+        decision = new_id("dc")
+        stamped = [dataclasses.replace(i, decision_id=decision) for i in intents]
+        summary = "; ".join(f"{i.strategy}: {i.side} {i.quantity} {i.instrument_id} — {i.rationale}" for i in stamped)
+        self.journal.append(
+            AgentDecided(
+                ts=ctx.now,
+                decision_id=decision,
+                brain=self.name,
+                action="propose_orders",
+                summary=summary,
+                detail={"trigger": trigger, "intents": [i.intent_id for i in stamped]},
+            )
+        )
+        return stamped
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> list[OrderIntent]:
+        """Ask every strategy on ``bar.instrument_id``."""
+        intents: list[OrderIntent] = []
+        for s in self._by_instrument.get(bar.instrument_id, ()):
+            intents.extend(s.on_bar(bar, ctx))
+        return self._decide(intents, ctx, f"bar {bar.instrument_id} {bar.ts.isoformat()}")
+
+    def on_fill(self, fill: Fill, ctx: StrategyContext) -> list[OrderIntent]:
+        """Tell the strategies on the fill's instrument."""
+        intents: list[OrderIntent] = []
+        for s in self._by_instrument.get(fill.instrument_id, ()):
+            intents.extend(s.on_fill(fill, ctx))
+        return self._decide(intents, ctx, f"fill {fill.fill_id}")

@@ -1,0 +1,295 @@
+"""The ledger's single writer: append-only, durable before ``append`` returns.
+
+One :class:`Ledger` per file per process owns the write connection; a lock serialises appends from
+several threads. A second ``Ledger`` on the same file in the same process is refused (share the
+first), and so is one in another process: DuckDB holds an exclusive lock on the file while it is
+open for writing, and the lock conflict is reported as a :class:`~gekko_agent.errors.LedgerError`.
+
+Durability: ``append`` is one auto-committed INSERT and ``append_many`` one transaction; DuckDB
+writes and syncs its write-ahead log before the commit returns, so an acknowledged seq survives a
+SIGKILL (``tests/ledger/test_durability.py`` kills a writer mid-loop and checks).
+
+Fill dedupe: an ``order_filled`` event whose ``(venue, fill_id)`` is already journaled is not written
+again; ``append`` returns the seq of the existing row (``append_many`` does the same per event, also
+for repeats within the batch). A unique index backs this up. The venue comes from the fill's
+instrument id: fill ids are unique per venue, not across venues.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from gekko_agent.domain.events import Event
+from gekko_agent.errors import LedgerError
+from gekko_agent.ledger.migrations import migrate
+from gekko_agent.ledger.rows import COLUMNS, EventRow, QueryResult, to_row
+
+__all__ = ["DEFAULT_LEDGER_PATH", "MEMORY", "Ledger", "connect_error", "first_line", "open_writer_for"]
+
+DEFAULT_LEDGER_PATH = Path("var/gekko.duckdb")
+MEMORY = ":memory:"
+_CHUNK = 256  # rows per multi-row INSERT
+_PLACEHOLDERS = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+_INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES "
+
+_REGISTRY: dict[str, Ledger] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _key(path: str | Path) -> str | None:
+    return None if str(path) == MEMORY else str(Path(path).expanduser().resolve())
+
+
+def open_writer_for(path: str | Path) -> Ledger | None:
+    """The open :class:`Ledger` of ``path`` in this process, if there is one."""
+    key = _key(path)
+    if key is None:
+        return None
+    with _REGISTRY_LOCK:
+        return _REGISTRY.get(key)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB's span several)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect_error(path: str | Path, exc: duckdb.Error) -> LedgerError:
+    """Translate DuckDB's failure to open ``path`` (a held lock, a foreign file…)."""
+    msg = first_line(exc)
+    if "lock" in msg.lower():
+        return LedgerError(
+            f"ledger {path} is already open for writing by another process ({msg}); only one writer at "
+            "a time — read it with `gekko ledger query` instead"
+        )
+    return LedgerError(f"cannot open ledger {path}: {msg}")
+
+
+class Ledger:
+    """The append-only event journal in one DuckDB file (the only writer of that file).
+
+    Opening migrates an older file forward and refuses a newer one. ``":memory:"`` gives a
+    throw-away ledger (backtests, tests). Use it as a context manager or call :meth:`close`.
+
+    Args:
+        path: the DuckDB file; its folder is created when missing.
+
+    Raises:
+        LedgerError: the file is held by another writer, is already open in this process, is not a
+            Gekko ledger, or has a newer schema than this code knows.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_LEDGER_PATH) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._key = key = _key(path)
+        with _REGISTRY_LOCK:
+            if key is not None and key in _REGISTRY:
+                raise LedgerError(f"ledger {path} is already open for writing in this process; share it")
+            self._conn = self._connect(path)
+            try:
+                self._conn.execute("SET TimeZone = 'UTC'")
+                _, self._version = migrate(self._conn, str(path))
+                row = self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+            except BaseException:
+                self._conn.close()
+                raise
+            self._last_seq = int(row[0]) if row else 0
+            self._closed = False
+            if key is not None:
+                _REGISTRY[key] = self
+
+    @staticmethod
+    def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
+        if str(path) != MEMORY:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return duckdb.connect(str(path) if str(path) == MEMORY else str(Path(path).expanduser()))
+        except duckdb.Error as exc:
+            raise connect_error(path, exc) from exc
+
+    @property
+    def path(self) -> str | Path:
+        """The file this ledger writes (or ``":memory:"``)."""
+        return self._path
+
+    @property
+    def schema_version(self) -> int:
+        """The file's schema version (always the latest once open)."""
+        return self._version
+
+    @property
+    def last_seq(self) -> int:
+        """The highest seq written (0 for an empty ledger)."""
+        return self._last_seq
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LedgerError(f"ledger {self._path} is closed")
+
+    def append(self, event: Event) -> int:
+        """Journal one event; durable when this returns.
+
+        Returns:
+            The event's seq, or for a fill already journaled (same venue and fill id) the seq of
+            the existing row: nothing new is written.
+
+        Raises:
+            InvalidInput: the event cannot be encoded (e.g. it holds a float).
+            LedgerError: the write failed; the caller must treat the event as not journaled.
+        """
+        row = to_row(event)
+        with self._lock:
+            self._check_open()
+            seq = self._last_seq + 1
+            try:
+                self._conn.execute(_INSERT + _PLACEHOLDERS, row.values(seq))
+            except duckdb.ConstraintException as exc:
+                existing = self._existing_fills([row]).get(row.fill_key) if row.fill_key else None
+                if existing is None:
+                    raise LedgerError(f"ledger {self._path}: append refused: {first_line(exc)}") from exc
+                return existing
+            except duckdb.Error as exc:
+                raise LedgerError(f"ledger {self._path}: append failed: {first_line(exc)}") from exc
+            self._last_seq = seq
+            return seq
+
+    def append_many(self, events: Iterable[Event]) -> list[int]:
+        """Journal several events in one transaction: all of them or (on error) none.
+
+        Returns:
+            One seq per event, in order; a fill already journaled (or repeated earlier in the
+            batch) gets the seq of its first row and is not written again.
+
+        Raises:
+            InvalidInput: an event cannot be encoded (nothing is written).
+            LedgerError: the write failed; none of the events is journaled.
+        """
+        rows = [to_row(e) for e in events]
+        if not rows:
+            return []
+        with self._lock:
+            self._check_open()
+            known = self._existing_fills(rows)
+            seqs: list[int] = []
+            fresh: list[list[object]] = []
+            next_seq = self._last_seq
+            for row in rows:
+                key = row.fill_key
+                if key is not None and key in known:
+                    seqs.append(known[key])
+                    continue
+                next_seq += 1
+                if key is not None:
+                    known[key] = next_seq
+                seqs.append(next_seq)
+                fresh.append(row.values(next_seq))
+            self._insert_batch(fresh)
+            self._last_seq = next_seq
+            return seqs
+
+    def _insert_batch(self, values: Sequence[list[object]]) -> None:
+        try:
+            self._conn.execute("BEGIN TRANSACTION")
+            for start in range(0, len(values), _CHUNK):
+                chunk = values[start : start + _CHUNK]
+                params = [v for row in chunk for v in row]
+                self._conn.execute(_INSERT + ", ".join([_PLACEHOLDERS] * len(chunk)), params)
+            self._conn.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                self._conn.execute("ROLLBACK")
+            raise LedgerError(f"ledger {self._path}: batch append failed: {first_line(exc)}") from exc
+
+    def _existing_fills(self, rows: Sequence[EventRow]) -> dict[tuple[str, str], int]:
+        ids = sorted({r.fill_id for r in rows if r.fill_id is not None})
+        found: dict[tuple[str, str], int] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT venue, fill_id, seq FROM events WHERE fill_id IN ({marks})"
+            try:
+                result = self._conn.execute(sql, chunk).fetchall()
+            except duckdb.Error as exc:
+                raise LedgerError(f"ledger {self._path}: fill lookup failed: {first_line(exc)}") from exc
+            for venue, fill_id, seq in result:
+                found[(venue or "", fill_id)] = int(seq)
+        return found
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to this ledger's database for reading (sees every committed event).
+
+        The caller closes it. Readers in the writer's process (the TUI, ops commands) use this;
+        other processes use :func:`~gekko_agent.ledger.reader.open_reader`.
+        """
+        with self._lock:
+            self._check_open()
+            return self._conn.cursor()
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read query (used by :mod:`gekko_agent.ledger.queries`).
+
+        Raises:
+            LedgerError: the query failed.
+        """
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, list(params)).fetchall()
+        except duckdb.Error as exc:
+            raise LedgerError(f"ledger {self._path}: query failed: {first_line(exc)}") from exc
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> QueryResult:
+        """Rows and column names of a read query.
+
+        Raises:
+            LedgerError: the query failed.
+        """
+        cur = self.cursor()
+        try:
+            cur.execute(sql, list(params))
+            columns = tuple(d[0] for d in cur.description or ())
+            return QueryResult(columns, cur.fetchall())
+        except duckdb.Error as exc:
+            raise LedgerError(f"ledger {self._path}: query failed: {first_line(exc)}") from exc
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        """Checkpoint and release the file (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._conn.close()
+            finally:
+                if self._key is not None:
+                    with _REGISTRY_LOCK:
+                        _REGISTRY.pop(self._key, None)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"last_seq={self._last_seq}"
+        return f"Ledger({str(self._path)!r}, {state})"

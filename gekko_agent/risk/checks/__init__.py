@@ -1,0 +1,1 @@
+"""The individual checks, one small function each, grouped by what they look at."""

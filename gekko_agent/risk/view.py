@@ -1,0 +1,260 @@
+"""Per-snapshot aggregates, computed once and reused by every ``check()`` on the same snapshot.
+
+A :class:`PortfolioView` values the portfolio (account currency), sums exposure per venue and account,
+reserves cash for open orders, counts the rate windows, and prepares the VaR vectors and the stress
+losses, so one check only adds the order's own marginal effect (O(1) for most checks, O(T) for
+historical VaR).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from gekko_agent.domain import ZERO, AssetClass, InstrumentId, OrderSide
+from gekko_agent.risk.limits import RiskLimits, StressScenario
+from gekko_agent.risk.snapshot import FloatArray, ReturnWindow, RiskSnapshot
+from gekko_agent.risk.var import historical_var_es, horizon_scale, parametric_var_es, to_money_up
+
+__all__ = ["PortfolioView", "StressLeg", "VarBase"]
+
+_ONE = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class StressLeg:
+    """One stress leg (a scenario, or one direction of its sigma shocks) and the portfolio's loss in it."""
+
+    name: str
+    scenario: StressScenario
+    direction: int
+    loss: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class VarBase:
+    """Cached VaR inputs of a portfolio: exposures per factor, P&L per row, Σw, and today's figures."""
+
+    window: ReturnWindow
+    cov: FloatArray
+    columns: FloatArray
+    pnl: FloatArray
+    sigma_w: FloatArray
+    variance: float
+    scale: float
+    var: Decimal
+    es: Decimal
+
+
+class PortfolioView:
+    """Aggregates of one snapshot under one set of limits (see the module docstring).
+
+    Args:
+        snap: the snapshot.
+        limits: the limits in force.
+    """
+
+    def __init__(self, snap: RiskSnapshot, limits: RiskLimits) -> None:
+        self.snap = snap
+        self.limits = limits
+        self.unvalued: list[str] = []
+        self.notional: dict[InstrumentId, Decimal] = {}
+        self.gross_venue: dict[str, Decimal] = {}
+        self.net_venue: dict[str, Decimal] = {}
+        self.gross = ZERO
+        self.net = ZERO
+        self.fx_margin_used = ZERO
+        self.equity: Decimal | None = None
+        self.open_qty: dict[tuple[InstrumentId, OrderSide], Decimal] = {}
+        self.reserved_cash: dict[str, Decimal] = {}
+        self._var: VarBase | str | None = "unset"
+        self._stress: tuple[StressLeg, ...] | str | None = None
+        self._value()
+        self._reserve()
+        now = snap.now
+        self.submits = len(snap.submit_times) - bisect_right(
+            snap.submit_times, now - timedelta(seconds=limits.submit_window_s)
+        )
+        self.cancels = len(snap.cancel_times) - bisect_right(
+            snap.cancel_times, now - timedelta(seconds=limits.cancel_window_s)
+        )
+
+    def rate(self, currency: str) -> Decimal | None:
+        """Account-currency units per unit of ``currency``, or None when unknown."""
+        if currency == self.snap.account_currency:
+            return _ONE
+        return self.snap.rates.get(currency)
+
+    def mark(self, iid: InstrumentId) -> Decimal | None:
+        """Last trade price of ``iid``, if known."""
+        md = self.snap.market.get(iid)
+        return md.last if md is not None else None
+
+    def _value(self) -> None:
+        snap = self.snap
+        equity = ZERO
+        for ccy, amount in snap.cash.items():
+            r = self.rate(ccy)
+            if r is None:
+                if amount:
+                    self.unvalued.append(f"no rate for {ccy} cash")
+                continue
+            equity += amount * r
+        for iid, pos in snap.positions.items():
+            if not pos.quantity:
+                continue
+            mark, inst = self.mark(iid), snap.instruments.get(iid)
+            r = self.rate(pos.quote)
+            if mark is None or r is None or inst is None:
+                self.unvalued.append(f"cannot value {iid}")
+                continue
+            value = pos.quantity * mark * r
+            self.notional[iid] = value
+            venue = inst.venue
+            self.gross_venue[venue] = self.gross_venue.get(venue, ZERO) + abs(value)
+            self.net_venue[venue] = self.net_venue.get(venue, ZERO) + value
+            self.gross += abs(value)
+            self.net += value
+            if pos.asset_class is AssetClass.CRYPTO_SPOT:
+                equity += value
+            else:
+                equity += pos.unrealized_pnl(mark) * r
+                self.fx_margin_used += abs(value) / inst.max_leverage
+        self.equity = None if self.unvalued else equity
+
+    def _reserve(self) -> None:
+        fee = _ONE + self.limits.fee_rate
+        for o in self.snap.open_orders:
+            key = (o.instrument_id, o.side)
+            self.open_qty[key] = self.open_qty.get(key, ZERO) + o.remaining
+            inst = self.snap.instruments.get(o.instrument_id)
+            if o.side is OrderSide.BUY and inst is not None and inst.asset_class is AssetClass.CRYPTO_SPOT:
+                price = o.price if o.price is not None else self.mark(o.instrument_id)
+                if price is None:
+                    self.unvalued.append(f"cannot price open order {o.order_id}")
+                    self.equity = None
+                    continue
+                self.reserved_cash[inst.quote] = (
+                    self.reserved_cash.get(inst.quote, ZERO) + o.remaining * price * fee
+                )
+
+    # ---------------------------------------------------------------- VaR
+    def var_base(self) -> VarBase | None:
+        """VaR inputs for the current portfolio, or None when history is missing or too short."""
+        if self._var == "unset":
+            self._var = self._build_var()
+        return None if isinstance(self._var, str) else self._var
+
+    def exposure_vector(self, window: ReturnWindow) -> FloatArray | None:
+        """Factor exposures (account currency) of positions and foreign cash; None if a factor is missing."""
+        w = np.zeros(len(window.factors))
+        for iid, value in self.notional.items():
+            j = window.index.get(iid)
+            if j is None:
+                return None
+            w[j] += float(value)
+        for ccy, amount in self.snap.cash.items():
+            if ccy == self.snap.account_currency or not amount:
+                continue
+            j, r = window.index.get(ccy), self.rate(ccy)
+            if j is None or r is None:
+                return None
+            w[j] += float(amount * r)
+        return w
+
+    def _build_var(self) -> VarBase | str:
+        window, lim = self.snap.returns, self.limits
+        if window is None or window.observations < lim.var_min_obs or self.unvalued:
+            return "missing"
+        w = self.exposure_vector(window)
+        if w is None:
+            return "missing"
+        rows = window.returns[-lim.var_lookback :]
+        cov = window.cov if rows.shape[0] == window.observations else np.cov(rows, rowvar=False, ddof=1)
+        cov = np.atleast_2d(cov)
+        columns = np.ascontiguousarray(rows.T)
+        pnl = w @ columns
+        sigma_w = cov @ w
+        variance = float(w @ sigma_w)
+        scale = horizon_scale(lim.var_horizon_s, window.interval_seconds)
+        var, es = self.var_of(pnl, variance, scale)
+        return VarBase(window, cov, columns, pnl, sigma_w, variance, scale, var, es)
+
+    def var_of(self, pnl: FloatArray, variance: float, scale: float) -> tuple[Decimal, Decimal]:
+        """VaR and ES (Decimal, rounded up) by the configured method(s): the larger of both when ``both``."""
+        method, conf = self.limits.var_method.value, float(self.limits.var_confidence)
+        var = es = Decimal(0)
+        if method in ("historical", "both"):
+            hv, he = historical_var_es(pnl, conf, scale)
+            var, es = max(var, to_money_up(hv)), max(es, to_money_up(he))
+        if method in ("parametric", "both"):
+            pv, pe = parametric_var_es(variance, conf, scale)
+            var, es = max(var, to_money_up(pv)), max(es, to_money_up(pe))
+        return var, es
+
+    # ---------------------------------------------------------------- stress
+    def stress_legs(self) -> tuple[StressLeg, ...] | None:
+        """Loss of the current portfolio in every stress leg, or None when an input is missing."""
+        if self._stress is None:
+            self._stress = self._build_stress()
+        return None if isinstance(self._stress, str) else self._stress
+
+    def price_shock(self, sc: StressScenario, direction: int, iid: InstrumentId) -> Decimal | None:
+        """Price move of ``iid`` in a leg (None when a sigma shock needs history that is missing)."""
+        if iid in sc.instrument_shocks:
+            return sc.instrument_shocks[iid]
+        inst = self.snap.instruments.get(iid)
+        if inst is None:
+            return None
+        cls = inst.asset_class.value
+        if cls in sc.asset_class_shocks:
+            return sc.asset_class_shocks[cls]
+        if cls in sc.sigma_shocks:
+            sigma = self.sigma(iid)
+            return None if sigma is None else sc.sigma_shocks[cls] * sigma * direction
+        return ZERO
+
+    def sigma(self, iid: InstrumentId) -> Decimal | None:
+        """Standard deviation of ``iid``'s returns over the VaR horizon, if history has it."""
+        window = self.snap.returns
+        j = window.index.get(iid) if window is not None else None
+        if window is None or j is None or window.observations < 2:
+            return None
+        daily = float(np.sqrt(window.cov[j, j])) * horizon_scale(
+            self.limits.var_horizon_s, window.interval_seconds
+        )
+        return Decimal(repr(daily))
+
+    def _build_stress(self) -> tuple[StressLeg, ...] | str:
+        if self.unvalued:
+            return "unvalued"
+        legs: list[StressLeg] = []
+        for sc in self.limits.scenarios:
+            for direction in (1, -1) if sc.sigma_shocks else (1,):
+                loss = ZERO
+                for iid, pos in self.snap.positions.items():
+                    if not pos.quantity:
+                        continue
+                    sp = self.price_shock(sc, direction, iid)
+                    mark, r = self.mark(iid), self.rate(pos.quote)
+                    if sp is None or mark is None or r is None:
+                        return "missing"
+                    sc_ccy = sc.currency_shocks.get(pos.quote, ZERO)
+                    if pos.asset_class is AssetClass.CRYPTO_SPOT:
+                        pnl = pos.quantity * r * (mark * (1 + sp) * (1 + sc_ccy) - mark)
+                    else:
+                        before = mark - pos.avg_price
+                        pnl = pos.quantity * r * ((mark * (1 + sp) - pos.avg_price) * (1 + sc_ccy) - before)
+                    loss -= pnl
+                for ccy, amount in self.snap.cash.items():
+                    shock = sc.currency_shocks.get(ccy)
+                    r = self.rate(ccy)
+                    if shock is not None and r is not None and ccy != self.snap.account_currency:
+                        loss -= amount * r * shock
+                suffix = "" if not sc.sigma_shocks else (" (+)" if direction > 0 else " (-)")
+                legs.append(StressLeg(sc.name + suffix, sc, direction, loss))
+        return tuple(legs)

@@ -1,0 +1,104 @@
+"""``gekko backtest``: one strategy on one dataset or CSV, through the same Trader, RiskEngine and
+ExecutionEngine as paper and live trading (a paper venue on a simulated clock)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gekko_agent.config import GekkoConfig
+from gekko_agent.domain import OrderFilled
+from gekko_agent.errors import ConfigError, InvalidInput
+from gekko_agent.market.bararray import BarArray
+from gekko_agent.market.catalog import get_dataset
+from gekko_agent.market.loader import load_csv
+from gekko_agent.runtime.metrics import RunReport, report
+from gekko_agent.runtime.progress import bar_progress
+from gekko_agent.runtime.replay import run_replay
+from gekko_agent.runtime.wiring import MemoryJournal, build_replay
+
+__all__ = ["backtest_config", "run_backtest"]
+
+CSV_SYMBOL = "ASSET/USD"
+
+
+def backtest_config(
+    base: GekkoConfig,
+    *,
+    strategy: str,
+    symbol: str,
+    asset_class: str,
+    dataset: str | None,
+    fee_bps: Decimal,
+    cash: Decimal,
+    params: dict[str, Any],
+) -> GekkoConfig:
+    """The base config narrowed to one paper instrument and one strategy (validated again)."""
+    quote = symbol.split("/")[1]
+    data = base.model_dump(mode="python")
+    data["mode"] = "backtest"
+    data["account"] = {"currency": quote, "starting_cash": {quote: cash}}
+    data["venues"] = {"paper": {"kind": "paper", "maker_fee_bps": fee_bps, "taker_fee_bps": fee_bps,
+                                "slippage_bps": Decimal(2), "max_participation": Decimal("0.1"), "seed": 7}}
+    data["instruments"] = [{"symbol": symbol, "venue": "paper", "asset_class": asset_class, "dataset": dataset,
+                            "tick_size": Decimal("0.00001") if asset_class == "fx" else Decimal("0.01"),
+                            "lot_size": Decimal(1) if asset_class == "fx" else Decimal("0.00001")}]
+    defaults = {s.name: s.params for s in base.strategies}
+    merged = {**defaults.get(strategy, {}), **params}
+    data["strategies"] = [{"name": strategy, "instruments": [f"{symbol}@paper"], "params": merged}]
+    try:
+        return GekkoConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ConfigError("backtest", ".".join(str(p) for p in err["loc"]), err["msg"]) from None
+
+
+def run_backtest(
+    base: GekkoConfig,
+    *,
+    strategy: str,
+    dataset: str | None = None,
+    csv: Path | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    fee_bps: Decimal = Decimal(10),
+    cash: Decimal = Decimal(100000),
+    params: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> RunReport:
+    """Run one backtest and report it.
+
+    Args:
+        base: config supplying risk limits and default strategy parameters.
+        strategy: strategy name.
+        dataset: bundled dataset name (or ``csv``).
+        csv: a user's OHLCV file (or ``dataset``).
+        start: bars before this only warm up.
+        end: stop before this time.
+        fee_bps: maker and taker fee.
+        cash: starting cash in the quote currency.
+        params: strategy parameter overrides.
+        progress: show a progress bar on stderr.
+    """
+    bars: dict[str, BarArray] | None = None
+    if dataset is not None:
+        ds = get_dataset(dataset)
+        symbol, asset_class = ds.symbol, str(ds.asset_class)
+    elif csv is not None:
+        symbol, asset_class = CSV_SYMBOL, "crypto_spot"
+        bars = {f"{symbol}@paper": load_csv(csv, instrument=f"{symbol}@paper", start=None, end=end)}
+    else:
+        raise InvalidInput("backtest: give a dataset or a CSV file")
+    cfg = backtest_config(base, strategy=strategy, symbol=symbol, asset_class=asset_class, dataset=dataset,
+                          fee_bps=fee_bps, cash=cash, params=params or {})
+    journal = MemoryJournal()
+    system = build_replay(cfg, journal, start=start, end=end, warmup_minutes=1500, bars=bars)
+    with bar_progress("backtest", len(system.feed), enabled=progress) as advance:
+        asyncio.run(run_replay(system, start=start, on_bar=lambda _bar: advance(1)))
+    fills = [e.fill for e in journal.events if isinstance(e, OrderFilled)]
+    return report(system.trader, fills, first_trading=start)

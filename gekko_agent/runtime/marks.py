@@ -1,0 +1,150 @@
+"""Market state the engine keeps between bars: last prices, implied currency rates, equity marks,
+and the factor-return window the risk engine's VaR reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from gekko_agent.domain import Bar, Instrument, InstrumentId, Portfolio
+from gekko_agent.errors import DataNotFound
+from gekko_agent.risk.snapshot import MarketData
+from gekko_agent.risk.var import RollingReturns
+
+__all__ = ["EquityMarks", "MarketBook"]
+
+
+class MarketBook:
+    """Last prices per instrument and currency rates into the account currency.
+
+    A rate for a currency ``C`` is implied from two instruments with the same base quoted in ``C``
+    and in the account currency (BTC/USD ÷ BTC/USDC gives USDC in USD), or given explicitly.
+    During the March 2023 USDC depeg this rate fell below 1, and equity follows it.
+
+    Args:
+        instruments: traded instruments by id.
+        account_currency: currency of equity.
+        fixed_rates: rates known up front (used when no cross can be implied).
+        return_interval: seconds between factor-return samples for VaR.
+        lookback: most return rows kept.
+    """
+
+    def __init__(
+        self,
+        instruments: Mapping[InstrumentId, Instrument],
+        account_currency: str,
+        fixed_rates: Mapping[str, Decimal] | None = None,
+        return_interval: int = 60,
+        lookback: int = 1440,
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.account_currency = account_currency
+        self.market: dict[InstrumentId, MarketData] = {}
+        self.fixed_rates = dict(fixed_rates or {})
+        self._crosses: dict[str, tuple[InstrumentId, InstrumentId]] = {}
+        by_base: dict[str, dict[str, InstrumentId]] = {}
+        for iid, inst in self.instruments.items():
+            by_base.setdefault(inst.base, {})[inst.quote] = iid
+        for quotes in by_base.values():
+            if account_currency in quotes:
+                for ccy, iid in quotes.items():
+                    if ccy != account_currency:
+                        self._crosses.setdefault(ccy, (quotes[account_currency], iid))
+        foreign = sorted({i.quote for i in self.instruments.values()} - {account_currency})
+        self.factors: tuple[str, ...] = (*self.instruments, *foreign)
+        self.returns = RollingReturns(self.factors, lookback, return_interval)
+        self.return_interval = return_interval
+        self._last_sample: datetime | None = None
+        self._last_values: list[float] | None = None
+
+    def on_bar(self, bar: Bar, close_ts: datetime) -> None:
+        """Record a closed bar's price and, on each interval boundary, a row of factor returns."""
+        self.market[bar.instrument_id] = MarketData(last=bar.close, last_ts=close_ts)
+        if self._last_sample is None or (close_ts - self._last_sample).total_seconds() >= self.return_interval:
+            self._sample(close_ts)
+
+    def _sample(self, ts: datetime) -> None:
+        try:
+            values = [float(self.value_in_account(iid)) for iid in self.instruments]
+            values += [float(self.rate(c)) for c in self.factors[len(self.instruments) :]]
+        except DataNotFound:
+            return
+        if self._last_values is not None:
+            row = [(v / p - 1.0) if p else 0.0 for v, p in zip(values, self._last_values, strict=True)]
+            self.returns.push(row)
+        self._last_values = values
+        self._last_sample = ts
+
+    def last(self, iid: InstrumentId) -> Decimal:
+        """Last price of ``iid``; DataNotFound before its first bar."""
+        md = self.market.get(iid)
+        if md is None or md.last is None:
+            raise DataNotFound(f"no price yet for {iid}")
+        return md.last
+
+    def rate(self, currency: str) -> Decimal:
+        """Account-currency units per unit of ``currency``."""
+        if currency == self.account_currency:
+            return Decimal(1)
+        cross = self._crosses.get(currency)
+        if cross is not None and cross[0] in self.market and cross[1] in self.market:
+            return self.last(cross[0]) / self.last(cross[1])
+        if currency in self.fixed_rates:
+            return self.fixed_rates[currency]
+        raise DataNotFound(f"no rate for {currency} in {self.account_currency}")
+
+    def rates(self) -> dict[str, Decimal]:
+        """Every rate that can be computed now."""
+        out: dict[str, Decimal] = {}
+        for ccy in {i.quote for i in self.instruments.values()} | set(self.fixed_rates):
+            try:
+                out[ccy] = self.rate(ccy)
+            except DataNotFound:
+                continue
+        return out
+
+    def value_in_account(self, iid: InstrumentId) -> Decimal:
+        """Last price of ``iid`` converted into the account currency."""
+        return self.last(iid) * self.rate(self.instruments[iid].quote)
+
+    def marks(self) -> dict[InstrumentId, Decimal]:
+        """Last price per instrument that has one."""
+        return {iid: md.last for iid, md in self.market.items() if md.last is not None}
+
+
+@dataclass(slots=True)
+class EquityMarks:
+    """Equity now, at the start of the UTC day, and its peak, plus a sampled equity curve.
+
+    Attributes:
+        now: latest equity.
+        day_start: equity at the first mark of the current UTC day.
+        peak: highest equity seen.
+        curve: (time, equity) samples, one per ``sample_seconds``.
+        sample_seconds: spacing of the curve.
+    """
+
+    now: Decimal | None = None
+    day_start: Decimal | None = None
+    peak: Decimal | None = None
+    curve: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    sample_seconds: int = 300
+    _day: int | None = None
+
+    def update(self, portfolio: Portfolio, book: MarketBook, ts: datetime) -> Decimal | None:
+        """Recompute equity at ``ts``; None (and nothing changes) while a price or rate is missing."""
+        try:
+            equity = portfolio.equity(book.marks(), book.rates())
+        except DataNotFound:
+            return None
+        self.now = equity
+        day = ts.toordinal()
+        if self._day != day:
+            self._day, self.day_start = day, equity
+        if self.peak is None or equity > self.peak:
+            self.peak = equity
+        if not self.curve or (ts - self.curve[-1][0]).total_seconds() >= self.sample_seconds:
+            self.curve.append((ts, equity))
+        return equity

@@ -1,0 +1,246 @@
+"""The Trader: the one loop every mode runs. Bars in → brain → risk → execution → journal.
+
+Backtest, paper and live differ only in the clock, the feed and the venues wired in
+(:mod:`gekko_agent.runtime.wiring`); nothing here asks which mode it is in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from gekko_agent.agent.strategy import StrategyContext
+from gekko_agent.domain import (
+    AlertRaised,
+    Bar,
+    Clock,
+    Fill,
+    Instrument,
+    InstrumentId,
+    IntentProposed,
+    OrderIntent,
+)
+from gekko_agent.execution.engine import EventSink, ExecutionEngine
+from gekko_agent.risk.engine import RiskEngine
+from gekko_agent.risk.governance import HumanActor
+from gekko_agent.risk.outcomes import Denied, RiskOutcome, to_event
+from gekko_agent.risk.snapshot import OpenOrder, RiskSnapshot, TradingState, VenueHealth
+from gekko_agent.risk.state import TradingStateMachine
+from gekko_agent.runtime.marks import EquityMarks, MarketBook
+
+__all__ = ["Brain", "Trader", "TraderStats"]
+
+
+class Brain(Protocol):
+    """Whatever decides: the rules brain or the LLM agent. It only proposes intents."""
+
+    name: str
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Intents in response to a closed bar."""
+        ...
+
+    def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Intents in response to one of its fills."""
+        ...
+
+
+@dataclass(slots=True)
+class TraderStats:
+    """Counters for reports and the dashboard."""
+
+    bars: int = 0
+    intents: int = 0
+    approved: int = 0
+    resized: int = 0
+    denied: int = 0
+    orders: int = 0
+
+
+class Trader:
+    """Runs the order path for every closed bar.
+
+    Args:
+        brain: proposes intents.
+        risk: the deterministic risk engine.
+        execution: sends approved orders and books fills.
+        journal: the ledger.
+        clock: engine clock (a SimClock in backtest and paper replay).
+        book: last prices, rates and the VaR return window.
+        instruments: traded instruments by id.
+    """
+
+    def __init__(
+        self,
+        brain: Brain,
+        risk: RiskEngine,
+        execution: ExecutionEngine,
+        journal: EventSink,
+        clock: Clock,
+        book: MarketBook,
+        instruments: Mapping[InstrumentId, Instrument],
+    ) -> None:
+        self.brain = brain
+        self.risk = risk
+        self.execution = execution
+        self.journal = journal
+        self.clock = clock
+        self.book = book
+        self.instruments = dict(instruments)
+        self.equity = EquityMarks()
+        self.machine = TradingStateMachine()
+        self.stats = TraderStats()
+        self.trading = True
+        self.recent: list[tuple[OrderIntent, RiskOutcome]] = []
+
+    @property
+    def state(self) -> TradingState:
+        """ACTIVE, REDUCING or HALTED."""
+        return self.machine.state
+
+    def context(self) -> StrategyContext:
+        """What the brain may see now."""
+        p = self.execution.portfolio
+        positions = {iid: pos.quantity for iid, pos in p.positions.items() if pos.quantity}
+        return StrategyContext(now=self.clock.now(), positions=positions, cash=dict(p.cash))
+
+    def snapshot(self) -> RiskSnapshot:
+        """Everything the risk engine needs, frozen at this instant."""
+        p = self.execution.portfolio
+        now = self.clock.now()
+        open_orders = tuple(
+            OpenOrder(o.client_order_id, o.instrument_id, o.side, o.remaining, o.intent.limit_price, o.intent.strategy)
+            for o in self.execution.open_orders()
+        )
+        venues = self._venue_health()
+        returns = self.book.returns.window() if len(self.book.returns) else None
+        return RiskSnapshot(
+            now=now,
+            account_currency=p.account_currency,
+            cash=p.cash,
+            positions={iid: pos for iid, pos in p.positions.items() if pos.quantity},
+            instruments=self.instruments,
+            market=self.book.market,
+            rates=self.book.rates(),
+            equity_day_start=self.equity.day_start,
+            equity_peak=self.equity.peak,
+            open_orders=open_orders,
+            submit_times=tuple(self.execution.submit_times),
+            cancel_times=tuple(self.execution.cancel_times),
+            venues=venues,
+            trading_state=self.state,
+            strategy_usage=self._strategy_usage(),
+            returns=returns,
+        )
+
+    def _strategy_usage(self) -> dict[str, Decimal]:
+        usage: dict[str, Decimal] = {}
+        p = self.execution.portfolio
+        owner: dict[InstrumentId, str] = {}
+        for order in self.execution.orders.values():
+            owner[order.instrument_id] = order.intent.strategy
+        for iid, pos in p.positions.items():
+            if pos.quantity and iid in self.book.market:
+                name = owner.get(iid, "manual")
+                usage[name] = usage.get(name, Decimal(0)) + abs(pos.quantity) * self.book.value_in_account(iid)
+        return usage
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    async def on_bar(self, bar: Bar, *, decide: bool = True) -> None:
+        """A bar closed: update marks, let the brain decide, and run each intent through risk.
+
+        Args:
+            bar: the closed bar.
+            decide: False during warm-up (marks and indicators update, no orders).
+        """
+        close_ts = bar.ts + timedelta(seconds=bar.interval)
+        self.book.on_bar(bar, close_ts)
+        self.stats.bars += 1
+        self.equity.update(self.execution.portfolio, self.book, close_ts)
+        self._apply_breakers()
+        intents = self.brain.on_bar(bar, self.context())
+        if not decide or not self.trading:
+            return
+        for intent in intents:
+            await self.propose(intent)
+
+    async def on_fills(self, fills: Sequence[Fill]) -> None:
+        """Book fills the venue reported outside a submit (resting orders), then tell the brain."""
+        for fill in fills:
+            if self.execution.on_fill(fill) and self.trading:
+                for intent in self.brain.on_fill(fill, self.context()):
+                    await self.propose(intent)
+
+    async def propose(self, intent: OrderIntent) -> RiskOutcome:
+        """The one path: journal the intent, check it, and send what risk approved."""
+        now = self.clock.now()
+        if intent.created_at is None:
+            intent = dataclasses.replace(intent, created_at=now)
+        self.stats.intents += 1
+        self.journal.append(IntentProposed(ts=now, decision_id=intent.decision_id, intent=intent))
+        outcome = self.risk.check(intent, self.snapshot())
+        self.journal.append(to_event(outcome, now))
+        self.recent.append((intent, outcome))
+        del self.recent[:-200]
+        if isinstance(outcome, Denied):
+            self.stats.denied += 1
+            return outcome
+        if outcome.intent is not intent:
+            self.stats.resized += 1
+        else:
+            self.stats.approved += 1
+        await self.execution.submit(outcome.intent)
+        self.stats.orders += 1
+        return outcome
+
+    # -- trading state ---------------------------------------------------------------------------
+
+    def _apply_breakers(self) -> None:
+        for change in self.machine.evaluate(self.snapshot_for_breakers(), self.risk.limits):
+            self.journal.append(change)
+            self.journal.append(AlertRaised(ts=change.ts, level="warning", source="risk", message=change.reason))
+
+    def snapshot_for_breakers(self) -> RiskSnapshot:
+        """A light snapshot (no open orders or returns) for the breaker evaluation on every bar."""
+        p = self.execution.portfolio
+        return RiskSnapshot(
+            now=self.clock.now(),
+            account_currency=p.account_currency,
+            cash=p.cash,
+            positions={iid: pos for iid, pos in p.positions.items() if pos.quantity},
+            instruments=self.instruments,
+            market=self.book.market,
+            rates=self.book.rates(),
+            equity_day_start=self.equity.day_start,
+            equity_peak=self.equity.peak,
+            venues=self._venue_health(),
+            trading_state=self.state,
+        )
+
+    def _venue_health(self) -> dict[str, VenueHealth]:
+        return {
+            name: VenueHealth(s.consecutive_errors, s.connected_at, s.last_error_at, s.reconciled_at)
+            for name, s in self.execution.stats.items()
+        }
+
+    def command_state(self, command: str, actor: HumanActor, reason: str) -> None:
+        """A person halts, reduces, flattens or resumes; journaled with who did it.
+
+        Args:
+            command: ``halt``, ``reduce``, ``flatten`` (HALTED → REDUCING until flat) or ``resume``.
+            actor: the person (only the ops layer can mint a HumanActor).
+            reason: why, for the journal.
+        """
+        now = self.clock.now()
+        moves = {
+            "halt": self.machine.halt,
+            "reduce": self.machine.reduce,
+            "flatten": self.machine.begin_flatten,
+            "resume": self.machine.resume,
+        }
+        self.journal.append(moves[command](actor, reason, now))

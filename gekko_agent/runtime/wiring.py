@@ -1,0 +1,159 @@
+"""The composition root: turn agent.yaml into a running system.
+
+The mode decides only *which* clock, feed and venue are built here. The Trader, RiskEngine and
+ExecutionEngine are the same objects in backtest, paper and live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gekko_agent.agent.rules import RulesBrain
+from gekko_agent.agent.strategy import load_strategy
+from gekko_agent.config import GekkoConfig, PaperVenueConfig
+from gekko_agent.domain import AssetClass, Event, Instrument, InstrumentId, Portfolio, SimClock
+from gekko_agent.errors import ConfigError
+from gekko_agent.execution.engine import EventSink, ExecutionEngine
+from gekko_agent.execution.ports import Venue
+from gekko_agent.market.bararray import BarArray
+from gekko_agent.market.loader import load_bars
+from gekko_agent.risk.engine import RiskEngine
+from gekko_agent.runtime.feed import ReplayFeed
+from gekko_agent.runtime.marks import MarketBook
+from gekko_agent.runtime.trader import Trader
+from gekko_agent.venues.paper import FeeSchedule, FillModel, FixedBpsSlippage, PaperVenue
+from gekko_agent.venues.paper import PaperVenueConfig as PaperSettings
+
+__all__ = ["MemoryJournal", "System", "build_instruments", "build_replay"]
+
+
+class MemoryJournal:
+    """An in-memory event sink (backtests that do not keep a ledger, and tests)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def append(self, event: Event) -> int:
+        """Keep ``event``; returns its 1-based sequence number."""
+        self.events.append(event)
+        return len(self.events)
+
+
+@dataclass(slots=True)
+class System:
+    """Everything one run needs, wired.
+
+    Attributes:
+        config: the validated agent.yaml.
+        clock: the engine clock.
+        trader: the loop.
+        venues: venues by name (paper venues are fed by the replay).
+        feed: the replay feed (paper/backtest on bundled data).
+        journal: the ledger or an in-memory sink.
+    """
+
+    config: GekkoConfig
+    clock: SimClock
+    trader: Trader
+    venues: dict[str, Venue]
+    feed: ReplayFeed
+    journal: EventSink
+
+    @property
+    def paper_venues(self) -> list[PaperVenue]:
+        """Venues fed by the replay."""
+        return [v for v in self.venues.values() if isinstance(v, PaperVenue)]
+
+
+def build_instruments(cfg: GekkoConfig) -> dict[InstrumentId, Instrument]:
+    """Instruments from agent.yaml."""
+    out: dict[InstrumentId, Instrument] = {}
+    for ic in cfg.instruments:
+        inst = Instrument(
+            symbol=ic.symbol,
+            venue=ic.venue,
+            asset_class=AssetClass(ic.asset_class),
+            tick_size=ic.tick_size,
+            lot_size=ic.lot_size,
+            min_notional=ic.min_notional,
+        )
+        out[inst.id] = inst
+    return out
+
+
+def _paper_venue(name: str, vc: PaperVenueConfig, cfg: GekkoConfig, instruments: list[Instrument], clock: SimClock) -> PaperVenue:
+    settings = PaperSettings(
+        name=name,
+        instruments=tuple(instruments),
+        balances=dict(cfg.account.starting_cash),
+        fees=FeeSchedule(maker_bps=vc.maker_fee_bps, taker_bps=vc.taker_fee_bps),
+        slippage=FixedBpsSlippage(fixed_bps=vc.slippage_bps),
+        fill_model=FillModel(max_participation=vc.max_participation),
+        latency_ms=vc.latency_ms,
+        seed=vc.seed,
+    )
+    return PaperVenue(settings, clock)
+
+
+def build_replay(
+    cfg: GekkoConfig,
+    journal: EventSink,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    warmup_minutes: int = 1500,
+    bars: Mapping[InstrumentId, BarArray] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> System:
+    """Wire a paper/backtest run that replays bundled (or given) bars through paper venues.
+
+    Args:
+        cfg: validated config; every instrument needs a ``dataset`` unless ``bars`` has it.
+        journal: ledger or in-memory sink.
+        start: first bar that may trade (earlier bars warm up indicators and VaR).
+        end: stop before this time.
+        warmup_minutes: history replayed before ``start`` without trading.
+        bars: bar arrays to use instead of the bundled datasets (``gekko backtest --csv``).
+        progress: called while data files load cold.
+    """
+    instruments = build_instruments(cfg)
+    if not instruments:
+        raise ConfigError("agent.yaml", "instruments", "no instruments to trade")
+    arrays: dict[InstrumentId, BarArray] = {}
+    for ic in cfg.instruments:
+        iid = f"{ic.symbol}@{ic.venue}"
+        if bars is not None and iid in bars:
+            arrays[iid] = bars[iid]
+            continue
+        if ic.dataset is None:
+            raise ConfigError("agent.yaml", f"instruments.{iid}.dataset", "paper replay needs a dataset for each instrument")
+        lo = (start - timedelta(minutes=warmup_minutes)) if start else None
+        arrays[iid] = load_bars(ic.dataset, lo, end, progress=progress)
+    feed = ReplayFeed(arrays)
+    first = feed.start
+    clock = SimClock(first or datetime.now().astimezone())
+    venues: dict[str, Venue] = {}
+    for name, vc in cfg.venues.items():
+        members = [i for i in instruments.values() if i.venue == name]
+        if not members:
+            continue
+        if not isinstance(vc, PaperVenueConfig):
+            raise ConfigError("agent.yaml", f"venues.{name}.kind", f"replay runs need paper venues, not {vc.kind}")
+        venues[name] = _paper_venue(name, vc, cfg, members, clock)
+    portfolio = Portfolio(cfg.account.currency, dict(cfg.account.starting_cash))
+    execution = ExecutionEngine(venues, instruments, portfolio, journal, clock)
+    for name in venues:
+        execution.mark_reconciled(name)  # a fresh paper venue agrees with a fresh portfolio
+    strategies = [load_strategy(s.name, s.instruments, s.params) for s in cfg.strategies]
+    brain = RulesBrain(strategies, journal)
+    risk_cfg = cfg.risk
+    book = MarketBook(
+        instruments,
+        cfg.account.currency,
+        return_interval=60,
+        lookback=risk_cfg.var.lookback,
+    )
+    trader = Trader(brain, RiskEngine(risk_cfg), execution, journal, clock, book, instruments)
+    return System(cfg, clock, trader, venues, feed, journal)

@@ -1,0 +1,338 @@
+"""``PaperVenue``: the :class:`~gekko_agent.execution.ports.Venue` used by backtests and paper mode.
+
+It validates and prices orders like a real exchange (lot, tick, minimums, funds, post-only), keeps
+its own Decimal balances, and matches against the market data it is fed — closed bars through
+:meth:`PaperVenue.on_bar` (or :meth:`PaperVenue.on_bar_row` for numpy rows) and quotes through
+:meth:`PaperVenue.on_quote`. With a live quote and no latency an arriving order executes at once;
+otherwise it waits for the next event after it becomes active. The clock is injected, randomness
+comes from one ``random.Random(seed)``, ids are sequential: the same inputs give the same fills.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from gekko_agent.domain.bars import Bar
+from gekko_agent.domain.clock import Clock
+from gekko_agent.domain.instruments import AssetClass, Instrument, InstrumentId
+from gekko_agent.domain.money import Currency, Money
+from gekko_agent.domain.orders import Fill, OrderSide, OrderType, TimeInForce
+from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound, VenueUnavailable
+from gekko_agent.execution.ports import (
+    FillBatch,
+    OrderBook,
+    OrderRequest,
+    Quote,
+    RejectReason,
+    VenueAck,
+    VenueCapabilities,
+    VenueOrder,
+    VenuePosition,
+)
+from gekko_agent.venues.paper.account import PaperAccount
+from gekko_agent.venues.paper.book import MarketState
+from gekko_agent.venues.paper.costs import FeeSchedule, FixedBpsSlippage, SlippageModel
+from gekko_agent.venues.paper.matching import FillModel, MatchingEngine
+from gekko_agent.venues.paper.orders import WorkingOrder
+
+__all__ = ["PaperVenue", "PaperVenueConfig"]
+
+_ALL_TYPES = frozenset(OrderType)
+_ALL_TIF = frozenset(TimeInForce)
+_IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperVenueConfig:
+    """Everything that shapes the paper venue's behaviour.
+
+    Attributes:
+        name: venue name in instrument ids and id prefixes.
+        instruments: what can be traded (their ``venue`` must equal ``name``).
+        balances: starting balance per currency.
+        fees: maker/taker fee schedule.
+        slippage: slippage model for taker fills.
+        fill_model: bar participation, touch fills, synthetic depth.
+        latency_ms: simulated delay before an order starts matching.
+        latency_jitter_ms: up to this much more, drawn from the seeded generator.
+        seed: seed of the venue's only random generator.
+        reserve_buffer_bps: extra quote reserved for market and stop buys.
+        max_client_order_id_length: longest client order id accepted.
+    """
+
+    name: str = "paper"
+    instruments: tuple[Instrument, ...] = ()
+    balances: Mapping[Currency, Decimal] = field(default_factory=dict)
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
+    slippage: SlippageModel = field(default_factory=FixedBpsSlippage)
+    fill_model: FillModel = field(default_factory=FillModel)
+    latency_ms: int = 0
+    latency_jitter_ms: int = 0
+    seed: int = 0
+    reserve_buffer_bps: Decimal = Decimal(100)
+    max_client_order_id_length: int = 36
+
+    def __post_init__(self) -> None:
+        if self.latency_ms < 0 or self.latency_jitter_ms < 0:
+            raise InvalidInput("paper venue: latency must be >= 0 ms")
+        for inst in self.instruments:
+            if inst.venue != self.name:
+                raise InvalidInput(
+                    f"paper venue {self.name!r}: instrument {inst.id} belongs to {inst.venue!r}"
+                )
+
+
+class PaperVenue:
+    """An in-process venue over the paper matching engine.
+
+    Args:
+        config: instruments, balances, costs, fill model, latency and seed.
+        clock: the clock orders are stamped with (a SimClock in backtests).
+    """
+
+    def __init__(self, config: PaperVenueConfig, clock: Clock) -> None:
+        self._config = config
+        self._clock = clock
+        self._rng = random.Random(config.seed)
+        self._instruments = {i.id: i for i in config.instruments}
+        self._markets = {iid: MarketState(inst) for iid, inst in self._instruments.items()}
+        self._account = PaperAccount(
+            config.name, self._instruments, config.fees, config.balances, config.reserve_buffer_bps
+        )
+        lots = {iid: inst.lot_size for iid, inst in self._instruments.items()}
+        self._engine = MatchingEngine(self._account, lots, config.fill_model, config.slippage, self._rng)
+        self._orders: dict[str, WorkingOrder] = {}
+        self._order_seq = 0
+        self._closed = False
+        margin = any(i.asset_class is AssetClass.FX for i in config.instruments)
+        self._capabilities = VenueCapabilities(
+            order_types=_ALL_TYPES,
+            time_in_force=_ALL_TIF,
+            reduce_only=True,
+            post_only=True,
+            fractional=True,
+            shorting=margin,
+            margin=margin,
+            max_client_order_id_length=config.max_client_order_id_length,
+        )
+
+    @property
+    def name(self) -> str:
+        """The venue's name."""
+        return self._config.name
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """All order types and times in force; reduce-only and post-only; shorting only on margin (FX)."""
+        return self._capabilities
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise VenueUnavailable(f"paper venue {self.name!r} is closed")
+
+    def _market(self, iid: InstrumentId) -> MarketState:
+        try:
+            return self._markets[iid]
+        except KeyError:
+            raise DataNotFound(f"paper venue {self.name!r} has no instrument {iid!r}") from None
+
+    # -- market data in ------------------------------------------------------------------------
+
+    def on_bar(self, bar: Bar) -> list[Fill]:
+        """Match working orders against a closed bar, then record it; returns the fills."""
+        market = self._market(bar.instrument_id)
+        end = bar.ts + timedelta(seconds=bar.interval)
+        fills = self._engine.on_bar(bar.instrument_id, bar.ts, end, bar.open, bar.high, bar.low, bar.volume)
+        market.on_bar(bar)
+        return fills
+
+    def on_bar_row(
+        self,
+        iid: InstrumentId,
+        ts: datetime,
+        row: tuple[float, float, float, float, float],
+        interval: int = 60,
+    ) -> list[Fill]:
+        """Fast path for numpy rows ``(open, high, low, close, volume)``, parsed into Decimals here."""
+        o, h, lo, c, v = (Decimal(repr(float(x))) for x in row)
+        return self.on_bar(Bar(iid, ts, o, h, lo, c, v, interval))
+
+    def on_quote(self, quote: Quote) -> list[Fill]:
+        """Record a quote and match working orders against it; returns the fills."""
+        market = self._market(quote.instrument_id)
+        market.on_quote(quote)
+        return self._engine.on_quote(quote, market.instrument.tick_size)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def instruments(self) -> tuple[Instrument, ...]:
+        """The configured instruments."""
+        self._check_open()
+        return tuple(self._instruments.values())
+
+    async def balances(self) -> Mapping[Currency, Money]:
+        """Total balance per currency."""
+        self._check_open()
+        return self._account.balances()
+
+    async def positions(self) -> tuple[VenuePosition, ...]:
+        """Open margin (FX) positions; spot holdings show in balances, as on a spot exchange."""
+        self._check_open()
+        return tuple(
+            VenuePosition(p.instrument_id, p.quantity, p.avg_price) for p in self._account.positions()
+        )
+
+    async def quote(self, iid: InstrumentId) -> Quote:
+        """The last quote (a bar's close stands in for one); DataNotFound before any data."""
+        self._check_open()
+        q = self._market(iid).quote
+        if q is None:
+            raise DataNotFound(f"no market data yet for {iid}")
+        return q
+
+    async def order_book(self, iid: InstrumentId, depth: int = 10) -> OrderBook:
+        """The synthetic book around the last quote."""
+        self._check_open()
+        book = self._market(iid).book(self._config.fill_model.depth, depth)
+        if book is None:
+            raise DataNotFound(f"no market data yet for {iid}")
+        return book
+
+    async def ohlcv(
+        self, iid: InstrumentId, interval: int, since: datetime | None = None, limit: int = 500
+    ) -> tuple[Bar, ...]:
+        """Bars this venue has been fed."""
+        self._check_open()
+        return self._market(iid).history(interval, since, limit)
+
+    async def order_status(self, client_order_id: str) -> VenueOrder:
+        """The order by client id; OrderNotFound when unknown."""
+        self._check_open()
+        return self._order(client_order_id).snapshot()
+
+    async def open_orders(self, iid: InstrumentId | None = None) -> tuple[VenueOrder, ...]:
+        """Working orders in time priority."""
+        self._check_open()
+        return tuple(o.snapshot() for o in self._engine.working(iid))
+
+    async def fills_since(self, since: datetime | str | None = None) -> FillBatch:
+        """Fills after a cursor, at or after a time, or all of them."""
+        self._check_open()
+        fills = self._account.fills
+        if isinstance(since, str):
+            if not since.isdigit() or int(since) > len(fills):
+                raise InvalidInput(f"paper venue: bad fills cursor {since!r}")
+            picked = fills[int(since) :]
+        elif isinstance(since, datetime):
+            picked = [f for f in fills if f.ts >= since]
+        else:
+            picked = list(fills)
+        return FillBatch(tuple(picked), str(len(fills)))
+
+    def _order(self, client_order_id: str) -> WorkingOrder:
+        try:
+            return self._orders[client_order_id]
+        except KeyError:
+            raise OrderNotFound(f"paper venue {self.name!r}: no order {client_order_id!r}") from None
+
+    # -- orders ----------------------------------------------------------------------------------
+
+    async def submit(self, request: OrderRequest) -> VenueAck:
+        """Validate, reserve and place an order; a known client id returns the existing order."""
+        self._check_open()
+        known = self._orders.get(request.client_order_id)
+        if known is not None:
+            mine = tuple(f for f in self._account.fills if f.client_order_id == known.client_order_id)
+            return VenueAck(known.snapshot(), mine, duplicate=True)
+        now = self._clock.now()
+        delay = self._config.latency_ms
+        if self._config.latency_jitter_ms:
+            delay += self._rng.randrange(self._config.latency_jitter_ms + 1)
+        order = WorkingOrder(request, None, now, now + timedelta(milliseconds=delay))
+        self._orders[request.client_order_id] = order
+        problem = self._validate(order)
+        if problem is not None:
+            order.reject(*problem)
+            return VenueAck(order.snapshot())
+        self._order_seq += 1
+        order.venue_order_id = f"{self.name}-o{self._order_seq}"
+        self._engine.add(order)
+        fills: list[Fill] = []
+        market = self._markets[order.instrument_id]
+        if market.matchable and market.quote is not None and delay == 0:
+            now_quote = dataclasses.replace(market.quote, ts=now)
+            fills = self._engine.on_quote(now_quote, market.instrument.tick_size, only=order)
+        return VenueAck(order.snapshot(), tuple(fills))
+
+    def _validate(self, order: WorkingOrder) -> tuple[RejectReason, str] | None:
+        """Exchange-side checks in the order a real venue applies them, then funds."""
+        inst = self._instruments.get(order.instrument_id)
+        if inst is None:
+            return RejectReason.UNKNOWN_INSTRUMENT, f"unknown instrument {order.instrument_id!r}"
+        cid = order.client_order_id
+        if not cid or len(cid) > self._config.max_client_order_id_length:
+            return RejectReason.INVALID_CLIENT_ORDER_ID, f"client order id {cid!r} is empty or too long"
+        unsupported = self._unsupported(order)
+        if unsupported:
+            return RejectReason.UNSUPPORTED_ORDER, unsupported
+        if order.quantity <= 0 or not inst.is_on_lot(order.quantity):
+            return (
+                RejectReason.BAD_LOT,
+                f"quantity {order.quantity} is not a multiple of the lot {inst.lot_size}",
+            )
+        if order.quantity < inst.min_quantity:
+            return RejectReason.BELOW_MIN_QUANTITY, f"quantity {order.quantity} < minimum {inst.min_quantity}"
+        for price in (order.limit_price, order.stop_price):
+            if price is not None and (price <= 0 or not inst.is_on_tick(price)):
+                return RejectReason.BAD_TICK, f"price {price} is not a multiple of the tick {inst.tick_size}"
+        market = self._markets[inst.id]
+        ref = order.limit_price or order.stop_price or market.reference_price(order.side)
+        if ref is None:
+            return RejectReason.NO_MARKET_DATA, f"no price yet for {inst.id}; cannot check a market order"
+        if order.quantity * ref < inst.min_notional:
+            return (
+                RejectReason.BELOW_MIN_NOTIONAL,
+                f"notional {order.quantity * ref} < minimum {inst.min_notional}",
+            )
+        touch = market.reference_price(order.side) if market.matchable else None
+        if order.post_only and touch is not None and order.limit_price is not None:
+            crosses = (
+                touch <= order.limit_price if order.side is OrderSide.BUY else touch >= order.limit_price
+            )
+            if crosses:
+                return (
+                    RejectReason.POST_ONLY_WOULD_TAKE,
+                    f"post-only limit {order.limit_price} would take at {touch}",
+                )
+        return self._account.check(order, ref)
+
+    def _unsupported(self, order: WorkingOrder) -> str:
+        if not self._capabilities.supports(order.order_type, order.tif):
+            return f"{order.order_type}/{order.tif} is not supported"
+        needs_limit = order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        needs_stop = order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
+        if needs_limit != (order.limit_price is not None) or needs_stop != (order.stop_price is not None):
+            return f"a {order.order_type} order needs exactly its limit/stop prices"
+        if needs_stop and order.tif in _IMMEDIATE:
+            return f"{order.tif} applies to market and limit orders only"
+        if order.post_only and (order.order_type is not OrderType.LIMIT or order.tif in _IMMEDIATE):
+            return "post-only needs a resting limit order"
+        return ""
+
+    async def cancel(self, client_order_id: str) -> VenueOrder:
+        """Cancel a working order; a terminal one comes back unchanged."""
+        self._check_open()
+        order = self._order(client_order_id)
+        if order.snapshot().is_terminal:
+            return order.snapshot()
+        self._engine.cancel(order, self._clock.now())
+        return order.snapshot()
+
+    async def close(self) -> None:
+        """Mark the venue closed; later calls raise VenueUnavailable."""
+        self._closed = True
