@@ -18,7 +18,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import tomllib
 import venv
 from pathlib import Path
 
@@ -31,10 +30,13 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 def _run(*args: str | Path, quiet: bool = True) -> None:
     cmd = [str(a) for a in args]
     print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL if quiet else None)
+    quiet_out = subprocess.DEVNULL if quiet else None
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=quiet_out)  # noqa: S603 - fixed argv, no shell
 
 
 def _locked_version(name: str) -> str:
+    import tomllib
+
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     for pkg in lock["package"]:
         if pkg["name"] == name:
@@ -43,7 +45,7 @@ def _locked_version(name: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this runs on whatever python3 the user has
         print("bootstrap: Gekko needs Python >= 3.11", file=sys.stderr)
         return 2
     dev = "--dev" in argv
@@ -54,7 +56,15 @@ def main(argv: list[str]) -> int:
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
     _run(PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv")
-    torch = [PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"torch=={_locked_version('torch')}"]
+    torch = [
+        PY,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        f"torch=={_locked_version('torch')}",
+    ]
     if index := os.environ.get("GEKKO_TORCH_INDEX"):
         torch += ["--index-url", index]
     _run(*torch)

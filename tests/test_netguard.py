@@ -42,7 +42,14 @@ def test_loopback_connection_is_allowed() -> None:
 
 @pytest.mark.parametrize(
     ("host", "expected"),
-    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("localhost", True), ("8.8.8.8", False), ("example.com", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("localhost", True),
+        ("8.8.8.8", False),
+        ("example.com", False),
+    ],
 )
 def test_is_loopback_address_classifies(host: str, expected: bool) -> None:
     assert is_loopback_address(host) is expected

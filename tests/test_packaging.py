@@ -30,8 +30,13 @@ def test_wheel_has_no_bare_top_level_packages(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"gekko_agent", f"{wheel.name.split('-py3')[0]}.dist-info"}
-    for needed in ("gekko_agent/tools/__init__.py", "gekko_agent/strategies/__init__.py", "gekko_agent/tui/__init__.py",
-                   "gekko_agent/agent.yaml", "gekko_agent/data/README.md"):
+    for needed in (
+        "gekko_agent/tools/__init__.py",
+        "gekko_agent/strategies/__init__.py",
+        "gekko_agent/tui/__init__.py",
+        "gekko_agent/agent.yaml",
+        "gekko_agent/data/README.md",
+    ):
         assert needed in names, needed
 
 
@@ -45,7 +50,9 @@ def test_wheel_imports_without_the_source_tree(wheel: Path, tmp_path: Path) -> N
     )
     # -S: no site processing, so the editable install's .pth cannot put the source tree on the path
     env = {"PYTHONPATH": f"{tmp_path / 'site'}:{site_packages}", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     first, mode = result.stdout.splitlines()
     assert first.startswith(str(tmp_path / "site"))

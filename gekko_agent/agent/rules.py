@@ -46,7 +46,9 @@ class RulesBrain:
             return intents
         decision = new_id("dc")
         stamped = [dataclasses.replace(i, decision_id=decision) for i in intents]
-        summary = "; ".join(f"{i.strategy}: {i.side} {i.quantity} {i.instrument_id} — {i.rationale}" for i in stamped)
+        summary = "; ".join(
+            f"{i.strategy}: {i.side} {i.quantity} {i.instrument_id} — {i.rationale}" for i in stamped
+        )
         self.journal.append(
             AgentDecided(
                 ts=ctx.now,

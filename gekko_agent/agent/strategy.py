@@ -23,7 +23,17 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from gekko_agent.domain import Bar, Fill, InstrumentId, OrderIntent, OrderSide, OrderType, Price, Quantity, new_id
+from gekko_agent.domain import (
+    Bar,
+    Fill,
+    InstrumentId,
+    OrderIntent,
+    OrderSide,
+    OrderType,
+    Price,
+    Quantity,
+    new_id,
+)
 from gekko_agent.errors import ConfigError
 
 __all__ = ["Strategy", "StrategyContext", "load_strategy"]

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
 from gekko_agent.config import DEFAULT_CONFIG, GekkoConfig, check_config
 
@@ -57,7 +55,7 @@ def schema() -> None:
     """List every agent.yaml key with its type, default and meaning."""
     rows: list[tuple[str, str, str, str]] = []
     _walk(GekkoConfig, "", rows)
-    table = Table("key", "type", "default", "meaning", show_lines=False)
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    width = max(len(r[0]) for r in rows)
+    for key, type_name, default, meaning in rows:
+        shown = f" = {default}" if default else ""
+        typer.echo(f"{key:<{width}}  {meaning} [{type_name}{shown}]")

@@ -30,10 +30,16 @@ LedgerOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+def _decimal(value: Decimal) -> str:
+    """Exact decimal string without the trailing zeros of a DECIMAL(38,18) column."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _plain(value: Any) -> Any:
     """JSON-safe value: Decimals and times as strings (exact), containers recursively."""
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return _decimal(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -49,7 +55,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return _decimal(value)
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)

@@ -8,19 +8,39 @@ show a traceback.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+from typer._click.core import Context as ClickContext  # typer vendors click; its Group takes this
+from typer.core import TyperGroup
 
 from gekko_agent.cli import config as config_cli
 from gekko_agent.cli import data as data_cli
 from gekko_agent.cli import ledger as ledger_cli
 from gekko_agent.cli import risk as risk_cli
 from gekko_agent.cli import trading as trading_cli
+from gekko_agent.cli import venue_sim as venue_sim_cli
 from gekko_agent.errors import ConfigError, UserError
 
 __all__ = ["app", "main"]
 
+
+class _GekkoGroup(TyperGroup):
+    """Root command group: a user error anywhere below becomes one line on stderr and exit 2."""
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            typer.secho(f"gekko: config error: {exc}", err=True, fg="red")
+            ctx.exit(2)
+        except UserError as exc:
+            typer.secho(f"gekko: error: {exc}", err=True, fg="red")
+            ctx.exit(2)
+
+
 app = typer.Typer(
+    cls=_GekkoGroup,
     name="gekko",
     help="Gekko: an autonomous trading agent whose every order passes a deterministic risk engine.",
     no_args_is_help=True,
@@ -29,25 +49,22 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-app.command("demo", help="Paper-trade bundled real market data (BTC, March 2023) and watch it.")(trading_cli.demo)
+app.command("demo", help="Paper-trade bundled real market data (BTC, March 2023) and watch it.")(
+    trading_cli.demo
+)
 app.command("run", help="Run Gekko in the mode agent.yaml says (paper or live), headless.")(trading_cli.run)
 app.command("backtest", help="Backtest a strategy on bundled data or your own CSV.")(trading_cli.backtest)
 app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
 app.add_typer(config_cli.app, name="config", help="Check and explain agent.yaml.")
 app.add_typer(ledger_cli.app, name="ledger", help="Query the journal of decisions, orders and fills.")
 app.add_typer(risk_cli.app, name="risk", help="Risk state, limits, dry-run checks, VaR and stress.")
+app.add_typer(venue_sim_cli.app, name="venue-sim", help="Serve a venue's wire protocol (binance, oanda) on loopback.")
 
 
 def main() -> None:
     """Entry point of the ``gekko`` script and ``python -m gekko_agent``."""
     try:
         app()
-    except ConfigError as exc:
-        typer.secho(f"gekko: config error: {exc}", err=True, fg="red")
-        sys.exit(2)
-    except UserError as exc:
-        typer.secho(f"gekko: error: {exc}", err=True, fg="red")
-        sys.exit(2)
     except KeyboardInterrupt:
         typer.secho("gekko: interrupted", err=True)
         sys.exit(130)

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["backtest", "demo", "run"]
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="agent.yaml to use (default: ./agent.yaml or the shipped one).")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="agent.yaml to use (default: ./agent.yaml or the shipped one)."),
+]
 
 
 def _time(text: str | None, option: str) -> datetime | None:
@@ -31,7 +34,9 @@ def _time(text: str | None, option: str) -> datetime | None:
     try:
         ts = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{option}: {text!r} is not an ISO date/time (e.g. 2023-03-10 or 2023-03-10T12:00)") from None
+        raise InvalidInput(
+            f"{option}: {text!r} is not an ISO date/time (e.g. 2023-03-10 or 2023-03-10T12:00)"
+        ) from None
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
@@ -43,9 +48,16 @@ def _load(path: Path | None) -> GekkoConfig:
 
 def demo(
     config: ConfigOpt = None,
-    speed: Annotated[float | None, typer.Option(help="Simulated seconds per real second (default from agent.yaml).")] = None,
-    ledger: Annotated[Path, typer.Option(help="Ledger file of the demo (recreated on each run).")] = Path("var/demo.duckdb"),
-    headless: Annotated[bool, typer.Option("--headless", help="Print a summary line per simulated hour instead of a live view.")] = False,
+    speed: Annotated[
+        float | None, typer.Option(help="Simulated seconds per real second (default from agent.yaml).")
+    ] = None,
+    ledger: Annotated[Path, typer.Option(help="Ledger file of the demo (recreated on each run).")] = Path(
+        "var/demo.duckdb"
+    ),
+    headless: Annotated[
+        bool,
+        typer.Option("--headless", help="Print a summary line per simulated hour instead of a live view."),
+    ] = False,
 ) -> None:
     """Paper-trade bundled real Binance.US BTC bars (March 2023, USDC depeg) with the rules brain."""
     cfg = _load(config)
@@ -65,7 +77,9 @@ def demo(
 
 def run(
     config: ConfigOpt = None,
-    speed: Annotated[float, typer.Option(help="Replay speed for paper mode on bundled data (simulated s per real s).")] = 60.0,
+    speed: Annotated[
+        float, typer.Option(help="Replay speed for paper mode on bundled data (simulated s per real s).")
+    ] = 60.0,
     start: Annotated[str | None, typer.Option("--from", help="First bar that may trade (ISO time).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Stop before this time (ISO time).")] = None,
 ) -> None:
@@ -73,7 +87,8 @@ def run(
     cfg = _load(config)
     if cfg.mode != "paper":
         raise InvalidInput(
-            f"gekko run: mode {cfg.mode} is not wired in this build yet (paper is; use `gekko backtest` for backtests)"
+            f"gekko run: mode {cfg.mode} is not wired in this build yet "
+            "(paper is; use `gekko backtest` for backtests)"
         )
     from gekko_agent.runtime.session import run_paper_session
 
@@ -110,13 +125,19 @@ def _params(items: list[str]) -> dict[str, str]:
 def backtest(
     strategy: Annotated[str, typer.Option(help="Strategy name (built-in or strategies/NAME.py).")],
     data: Annotated[str | None, typer.Option(help="Bundled dataset (see `gekko data list`).")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Your own OHLCV CSV: time, Open, High, Low, Close, Volume.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="Your own OHLCV CSV: time, Open, High, Low, Close, Volume.")
+    ] = None,
     start: Annotated[str | None, typer.Option("--from", help="First bar that may trade (ISO time).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Stop before this time (ISO time).")] = None,
     fees: Annotated[str, typer.Option(help="Fee per fill, basis points of notional.")] = "10",
     cash: Annotated[str, typer.Option(help="Starting cash in the instrument's quote currency.")] = "100000",
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter KEY=VALUE (repeatable).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a report.")] = False,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Strategy parameter KEY=VALUE (repeatable).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a report.")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Backtest a strategy through the same risk and execution path as paper and live trading."""
@@ -151,5 +172,3 @@ def backtest(
         f"{len(r.trades)} fills, fees {r.fees:,.2f}; intents {r.intents}: approved {r.approved}, "
         f"resized {r.resized}, denied {r.denied} by risk"
     )
-
-

@@ -1,6 +1,12 @@
 """agent.yaml: schema (pydantic, frozen, unknown keys rejected), loading and checking, secret references."""
 
-from gekko_agent.config.loader import DEFAULT_CONFIG, check_config, load_config, parse_config, shipped_config_path
+from gekko_agent.config.loader import (
+    DEFAULT_CONFIG,
+    check_config,
+    load_config,
+    parse_config,
+    shipped_config_path,
+)
 from gekko_agent.config.model import (
     AccountConfig,
     BrainConfig,

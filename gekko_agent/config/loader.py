@@ -23,12 +23,16 @@ def _node_line(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
     node, line = root, (root.start_mark.line + 1) if root is not None else None
     for part in path:
         if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
-            if nxt is None:
-                key = next((k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
-                return (key.start_mark.line + 1) if key is not None else line
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            pair = next(
+                (kv for kv in node.value if isinstance(kv[0], yaml.ScalarNode) and kv[0].value == str(part)),
+                None,
+            )
+            if pair is None:
+                return line
+            key, node = pair
+            line = key.start_mark.line + 1
+            continue
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:
             return line
@@ -91,6 +95,33 @@ def parse_config(text: str, source: str = "agent.yaml") -> tuple[GekkoConfig | N
         return None, _validation_errors(source, root, exc)
 
 
+_SECRET_FIELDS = ("api_key", "secret", "password", "account_id", "token")
+
+
+def _raw_secret_errors(text: str, source: str, environ: Mapping[str, str]) -> list[ConfigError]:
+    """Missing environment variables, found in a file that did not validate (so all problems show at once)."""
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        return []
+    raw_venues, raw_instruments = data.get("venues"), data.get("instruments")
+    venues: dict[Any, Any] = raw_venues if isinstance(raw_venues, dict) else {}
+    instruments: list[Any] = raw_instruments if isinstance(raw_instruments, list) else []
+    used = {i.get("venue") for i in instruments if isinstance(i, dict)}
+    errors: list[ConfigError] = []
+    for name, venue in venues.items():
+        if name not in used or not isinstance(venue, dict):
+            continue
+        for field in _SECRET_FIELDS:
+            ref = venue.get(field)
+            if isinstance(ref, dict) and isinstance(ref.get("env"), str) and not environ.get(ref["env"]):
+                errors.append(
+                    ConfigError(
+                        source, f"venues.{name}.{field}", f"environment variable {ref['env']} is not set"
+                    )
+                )
+    return errors
+
+
 def _secret_errors(cfg: GekkoConfig, source: str, environ: Mapping[str, str]) -> list[ConfigError]:
     used_venues = {i.venue for i in cfg.instruments}
     errors: list[ConfigError] = []
@@ -106,18 +137,25 @@ def _secret_errors(cfg: GekkoConfig, source: str, environ: Mapping[str, str]) ->
     return errors
 
 
-def check_config(path: Path, environ: Mapping[str, str] | None = None) -> tuple[GekkoConfig | None, list[ConfigError]]:
+def check_config(
+    path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[GekkoConfig | None, list[ConfigError]]:
     """Validate ``path`` completely: syntax, schema, cross references, and secrets in use."""
     source = str(path)
     try:
         text = path.read_text()
     except FileNotFoundError:
-        return None, [ConfigError(source, "", "file not found (gekko looks for ./agent.yaml; pass --config PATH)")]
+        return None, [
+            ConfigError(source, "", "file not found (gekko looks for ./agent.yaml; pass --config PATH)")
+        ]
     except OSError as exc:
         return None, [ConfigError(source, "", f"cannot read: {exc.strerror}")]
+    env = os.environ if environ is None else environ
     cfg, errors = parse_config(text, source)
     if cfg is not None:
-        errors = _secret_errors(cfg, source, os.environ if environ is None else environ)
+        errors = _secret_errors(cfg, source, env)
+    elif errors and "invalid YAML" not in errors[0].problem:
+        errors += _raw_secret_errors(text, source, env)
     return cfg, errors
 
 

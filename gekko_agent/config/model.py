@@ -18,7 +18,6 @@ from gekko_agent.risk.config import RiskConfig
 
 __all__ = [
     "AccountConfig",
-    "AgentConfig",
     "BrainConfig",
     "CcxtVenueConfig",
     "DataConfig",
@@ -68,14 +67,21 @@ class AccountConfig(_Model):
 class InstrumentConfig(_Model):
     """One instrument Gekko may trade (anything not listed here is refused by risk)."""
 
-    symbol: str = Field(description="Canonical BASE/QUOTE, e.g. BTC/USD or EUR/USD.", pattern=r"^[A-Z0-9]+/[A-Z0-9]+$")
+    symbol: str = Field(
+        description="Canonical BASE/QUOTE, e.g. BTC/USD or EUR/USD.", pattern=r"^[A-Z0-9]+/[A-Z0-9]+$"
+    )
     venue: str = Field(description="Name of a venue defined under `venues`.")
-    asset_class: Literal["crypto_spot", "fx"] = Field("crypto_spot", description="Spot crypto or FX (margin).")
+    asset_class: Literal["crypto_spot", "fx"] = Field(
+        "crypto_spot", description="Spot crypto or FX (margin)."
+    )
     tick_size: Decimal = Field(Decimal("0.01"), gt=0, description="Smallest price increment.")
-    lot_size: Decimal = Field(Decimal("0.00001"), gt=0, description="Smallest quantity increment (base units).")
+    lot_size: Decimal = Field(
+        Decimal("0.00001"), gt=0, description="Smallest quantity increment (base units)."
+    )
     min_notional: Decimal = Field(Decimal(0), ge=0, description="Smallest order value in the quote currency.")
     dataset: str | None = Field(
-        None, description="Bundled dataset replayed for this instrument in paper/backtest (see `gekko data list`)."
+        None,
+        description="Bundled dataset replayed for this instrument in paper/backtest (see `gekko data list`).",
     )
 
 
@@ -83,9 +89,15 @@ class PaperVenueConfig(_Model):
     """The in-process simulated venue used by backtest and paper mode."""
 
     kind: Literal["paper"] = Field(description="Selects the paper matching engine.")
-    maker_fee_bps: Decimal = Field(Decimal(10), ge=0, description="Fee on maker fills, basis points of notional.")
-    taker_fee_bps: Decimal = Field(Decimal(10), ge=0, description="Fee on taker fills, basis points of notional.")
-    slippage_bps: Decimal = Field(Decimal(2), ge=0, description="Fixed slippage on market orders, basis points.")
+    maker_fee_bps: Decimal = Field(
+        Decimal(10), ge=0, description="Fee on maker fills, basis points of notional."
+    )
+    taker_fee_bps: Decimal = Field(
+        Decimal(10), ge=0, description="Fee on taker fills, basis points of notional."
+    )
+    slippage_bps: Decimal = Field(
+        Decimal(2), ge=0, description="Fixed slippage on market orders, basis points."
+    )
     max_participation: Decimal = Field(
         Decimal("0.1"), gt=0, le=1, description="Largest share of a bar's volume one order may fill."
     )
@@ -102,7 +114,9 @@ class CcxtVenueConfig(_Model):
     secret: SecretRef | None = Field(None, description="API secret (env or file reference).")
     password: SecretRef | None = Field(None, description="API passphrase where the exchange needs one.")
     sandbox: bool = Field(False, description="Use the exchange's sandbox/testnet URLs when it has them.")
-    api_url: str | None = Field(None, description="Override the REST base URL (e.g. a `gekko venue-sim` server).")
+    api_url: str | None = Field(
+        None, description="Override the REST base URL (e.g. a `gekko venue-sim` server)."
+    )
     timeout_ms: int = Field(10000, gt=0, description="HTTP timeout per request.")
 
 
@@ -110,10 +124,14 @@ class OandaVenueConfig(_Model):
     """OANDA v20 for forex, through oandapyV20."""
 
     kind: Literal["oanda"] = Field(description="Selects the OANDA adapter.")
-    environment: Literal["practice", "live"] = Field("practice", description="OANDA practice or live servers.")
+    environment: Literal["practice", "live"] = Field(
+        "practice", description="OANDA practice or live servers."
+    )
     account_id: SecretRef | None = Field(None, description="OANDA account id (env or file reference).")
     token: SecretRef | None = Field(None, description="OANDA API token (env or file reference).")
-    api_url: str | None = Field(None, description="Override the REST base URL (e.g. a `gekko venue-sim` server).")
+    api_url: str | None = Field(
+        None, description="Override the REST base URL (e.g. a `gekko venue-sim` server)."
+    )
 
 
 VenueConfig = Annotated[PaperVenueConfig | CcxtVenueConfig | OandaVenueConfig, Field(discriminator="kind")]
@@ -122,7 +140,9 @@ VenueConfig = Annotated[PaperVenueConfig | CcxtVenueConfig | OandaVenueConfig, F
 class DataConfig(_Model):
     """Where market data comes from and is cached."""
 
-    cache: Path = Field(Path("var/cache/market.duckdb"), description="DuckDB file caching loaded and fetched bars.")
+    cache: Path = Field(
+        Path("var/cache/market.duckdb"), description="DuckDB file caching loaded and fetched bars."
+    )
 
 
 class LedgerConfig(_Model):
@@ -136,7 +156,9 @@ class StrategyConfig(_Model):
 
     name: str = Field(description="Strategy name: a built-in or a file in strategies/ (without .py).")
     instruments: list[str] = Field(description="Instrument ids it trades, e.g. BTC/USD@paper.", min_length=1)
-    params: dict[str, Any] = Field(default_factory=dict, description="Strategy parameters (checked by the strategy).")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Strategy parameters (checked by the strategy)."
+    )
     budget: Decimal | None = Field(None, gt=0, description="Most capital (account currency) it may commit.")
 
 
@@ -144,13 +166,21 @@ class LlmConfig(_Model):
     """The language model behind the LLM brain (any model string litellm accepts)."""
 
     model: str = Field(description="litellm model string, e.g. openai/gpt-4o or ollama/llama3.1.")
-    api_base: str | None = Field(None, description="Base URL for a local or proxy server (vLLM, Ollama, LM Studio).")
-    api_key: SecretRef | None = Field(None, description="Provider key (env or file reference); none for local servers.")
+    api_base: str | None = Field(
+        None, description="Base URL for a local or proxy server (vLLM, Ollama, LM Studio)."
+    )
+    api_key: SecretRef | None = Field(
+        None, description="Provider key (env or file reference); none for local servers."
+    )
     timeout_s: float = Field(60, gt=0, description="Timeout of one model request.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on transient provider errors.")
     max_steps: int = Field(8, ge=1, le=64, description="Most tool-calling steps in one decision cycle.")
-    daily_token_budget: int = Field(2_000_000, gt=0, description="Tokens per UTC day; the agent stops when spent.")
-    daily_cost_budget_usd: Decimal = Field(Decimal(20), gt=0, description="Dollars per UTC day; stops when spent.")
+    daily_token_budget: int = Field(
+        2_000_000, gt=0, description="Tokens per UTC day; the agent stops when spent."
+    )
+    daily_cost_budget_usd: Decimal = Field(
+        Decimal(20), gt=0, description="Dollars per UTC day; stops when spent."
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
 
 
@@ -176,14 +206,20 @@ class DemoConfig(_Model):
     speed: float = Field(3600.0, gt=0, description="Simulated seconds per real second.")
 
 
+def _default_venues() -> dict[str, VenueConfig]:
+    return {"paper": PaperVenueConfig(kind="paper")}
+
+
 class GekkoConfig(_Model):
     """Root of agent.yaml."""
 
     version: Literal[1] = Field(1, description="Schema version of this file.")
     mode: Mode = Field(Mode.PAPER, description="backtest, paper or live.")
-    account: AccountConfig = Field(default_factory=AccountConfig, description="Account currency and paper cash.")
+    account: AccountConfig = Field(
+        default_factory=AccountConfig, description="Account currency and paper cash."
+    )
     venues: dict[str, VenueConfig] = Field(
-        default_factory=lambda: {"paper": PaperVenueConfig(kind="paper")},
+        default_factory=_default_venues,
         description="Venues by name; each instrument names one.",
     )
     instruments: list[InstrumentConfig] = Field(default_factory=list, description="What may be traded.")
@@ -198,12 +234,16 @@ class GekkoConfig(_Model):
     def _cross_refs(self) -> GekkoConfig:
         for i, inst in enumerate(self.instruments):
             if inst.venue not in self.venues:
-                raise ValueError(f"instruments[{i}].venue: {inst.venue!r} is not a venue defined under `venues`")
+                raise ValueError(
+                    f"instruments[{i}].venue: {inst.venue!r} is not a venue defined under `venues`"
+                )
         known = {f"{i.symbol}@{i.venue}" for i in self.instruments}
         for i, strat in enumerate(self.strategies):
             for iid in strat.instruments:
                 if iid not in known:
-                    raise ValueError(f"strategies[{i}].instruments: {iid!r} is not listed under `instruments`")
+                    raise ValueError(
+                        f"strategies[{i}].instruments: {iid!r} is not listed under `instruments`"
+                    )
         if self.mode is Mode.LIVE and any(isinstance(v, PaperVenueConfig) for v in self.venues.values()):
             names = [n for n, v in self.venues.items() if isinstance(v, PaperVenueConfig)]
             raise ValueError(f"mode live cannot use paper venue(s) {names}; use mode paper")

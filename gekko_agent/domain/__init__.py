@@ -2,6 +2,7 @@
 positions, the portfolio, events and clocks. Imports nothing outside the standard library
 (and :mod:`gekko_agent.errors`)."""
 
+from gekko_agent.domain.bars import Bar
 from gekko_agent.domain.clock import Clock, LiveClock, SimClock, TestClock, ensure_utc
 from gekko_agent.domain.events import (
     EVENT_TYPES,
@@ -54,7 +55,6 @@ from gekko_agent.domain.orders import (
     TimeInForce,
 )
 from gekko_agent.domain.portfolio import Portfolio, Position
-from gekko_agent.domain.bars import Bar
 
 __all__ = [
     "EVENT_TYPES",

@@ -40,7 +40,7 @@ def to_decimal(value: Decimal | int | str, what: str = "value") -> Decimal:
     Raises:
         InvalidInput: for floats, bools, non-numeric strings, NaN or infinity.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidInput(f"{what}: {value!r} is a {type(value).__name__}; money needs a Decimal or string")
     if isinstance(value, Decimal):
         d = value

@@ -92,7 +92,10 @@ class Liquidity(StrEnum):
     TAKER = "taker"
 
 
-TERMINAL_STATES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+_NO_QUANTITY = Quantity(ZERO)
+TERMINAL_STATES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
 _S = OrderStatus
 _LIVE = {_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.PENDING_CANCEL}
 _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -231,7 +234,7 @@ class Order:
     intent: OrderIntent
     status: OrderStatus = OrderStatus.NEW
     venue_order_id: str | None = None
-    filled_quantity: Quantity = Quantity(ZERO)
+    filled_quantity: Quantity = _NO_QUANTITY
     avg_fill_price: Price | None = None
     fees: tuple[Money, ...] = ()
     reason: str = ""
@@ -268,13 +271,17 @@ class Order:
         """True while the order may still fill at the venue."""
         return self.status in _LIVE or self.status is OrderStatus.SUBMITTED
 
-    def transition(self, to: OrderStatus, ts: datetime, reason: str = "", venue_order_id: str | None = None) -> Order:
+    def transition(
+        self, to: OrderStatus, ts: datetime, reason: str = "", venue_order_id: str | None = None
+    ) -> Order:
         """Move to ``to`` or raise IllegalTransition."""
         allowed = _TRANSITIONS.get(self.status, frozenset())
         if to not in allowed:
             raise IllegalTransition(f"order {self.client_order_id}: {self.status} → {to} is not allowed")
         if to is OrderStatus.FILLED and self.filled_quantity < self.intent.quantity:
-            raise IllegalTransition(f"order {self.client_order_id}: cannot be filled with {self.remaining} left")
+            raise IllegalTransition(
+                f"order {self.client_order_id}: cannot be filled with {self.remaining} left"
+            )
         return dataclasses.replace(
             self,
             status=to,
@@ -288,19 +295,26 @@ class Order:
         if fill.fill_id in self.fill_ids:
             return self
         if fill.client_order_id != self.client_order_id:
-            raise IllegalTransition(f"fill {fill.fill_id} belongs to {fill.client_order_id}, not {self.client_order_id}")
+            raise IllegalTransition(
+                f"fill {fill.fill_id} belongs to {fill.client_order_id}, not {self.client_order_id}"
+            )
         if fill.side is not self.side:
-            raise IllegalTransition(f"fill {fill.fill_id} is a {fill.side} on {self.side} order {self.client_order_id}")
+            raise IllegalTransition(
+                f"fill {fill.fill_id} is a {fill.side} on {self.side} order {self.client_order_id}"
+            )
         new_filled = self.filled_quantity + fill.quantity
         if new_filled > self.intent.quantity:
             raise IllegalTransition(
-                f"order {self.client_order_id}: fills of {new_filled} exceed its quantity {self.intent.quantity}"
+                f"order {self.client_order_id}: fills of {new_filled} exceed "
+                f"its quantity {self.intent.quantity}"
             )
         prev_value = (self.avg_fill_price or ZERO) * self.filled_quantity
         avg = Price((prev_value + fill.quantity * fill.price) / new_filled)
         to = OrderStatus.FILLED if new_filled == self.intent.quantity else OrderStatus.PARTIALLY_FILLED
         if to not in _TRANSITIONS.get(self.status, frozenset()):
-            raise IllegalTransition(f"order {self.client_order_id}: a fill cannot arrive in state {self.status}")
+            raise IllegalTransition(
+                f"order {self.client_order_id}: a fill cannot arrive in state {self.status}"
+            )
         return dataclasses.replace(
             self,
             status=to,

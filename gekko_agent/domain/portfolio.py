@@ -140,7 +140,9 @@ class Portfolio:
         except KeyError:
             raise DataNotFound(f"no rate to convert {currency} into {self.account_currency}") from None
 
-    def unrealized_pnl(self, marks: Mapping[InstrumentId, Decimal], rates: Mapping[Currency, Decimal]) -> Decimal:
+    def unrealized_pnl(
+        self, marks: Mapping[InstrumentId, Decimal], rates: Mapping[Currency, Decimal]
+    ) -> Decimal:
         """Open PnL of every position, in the account currency."""
         total = ZERO
         for iid, pos in self.positions.items():
@@ -178,24 +180,40 @@ class Portfolio:
             if not pos.quantity:
                 continue
             mark = self._mark(iid, marks)
-            value = pos.notional(mark) if pos.asset_class is AssetClass.CRYPTO_SPOT else pos.unrealized_pnl(mark)
+            value = (
+                pos.notional(mark) if pos.asset_class is AssetClass.CRYPTO_SPOT else pos.unrealized_pnl(mark)
+            )
             total += value * self._rate(pos.quote, rates)
         return total
 
-    def gross_exposure(self, marks: Mapping[InstrumentId, Decimal], rates: Mapping[Currency, Decimal]) -> Decimal:
+    def gross_exposure(
+        self, marks: Mapping[InstrumentId, Decimal], rates: Mapping[Currency, Decimal]
+    ) -> Decimal:
         """Sum of absolute position values, account currency."""
         return sum(
-            (abs(p.notional(self._mark(i, marks))) * self._rate(p.quote, rates) for i, p in self.positions.items() if p.quantity),
+            (
+                abs(p.notional(self._mark(i, marks))) * self._rate(p.quote, rates)
+                for i, p in self.positions.items()
+                if p.quantity
+            ),
             ZERO,
         )
 
-    def net_exposure(self, marks: Mapping[InstrumentId, Decimal], rates: Mapping[Currency, Decimal]) -> Decimal:
+    def net_exposure(
+        self, marks: Mapping[InstrumentId, Decimal], rates: Mapping[Currency, Decimal]
+    ) -> Decimal:
         """Sum of signed position values, account currency."""
         return sum(
-            (p.notional(self._mark(i, marks)) * self._rate(p.quote, rates) for i, p in self.positions.items() if p.quantity),
+            (
+                p.notional(self._mark(i, marks)) * self._rate(p.quote, rates)
+                for i, p in self.positions.items()
+                if p.quantity
+            ),
             ZERO,
         )
 
     def copy(self) -> Portfolio:
         """An independent copy (positions are immutable values)."""
-        return Portfolio(self.account_currency, dict(self.cash), dict(self.positions), set(self.applied_fills))
+        return Portfolio(
+            self.account_currency, dict(self.cash), dict(self.positions), set(self.applied_fills)
+        )

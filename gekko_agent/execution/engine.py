@@ -123,8 +123,15 @@ class ExecutionEngine:
         venue_name, venue = self._venue(intent.instrument_id)
         now = self.clock.now()
         order = Order(new_id("gk"), intent, updated_at=now)
-        self._emit(OrderSubmitted(ts=now, decision_id=intent.decision_id, client_order_id=order.client_order_id,
-                                  venue=venue_name, intent=intent))
+        self._emit(
+            OrderSubmitted(
+                ts=now,
+                decision_id=intent.decision_id,
+                client_order_id=order.client_order_id,
+                venue=venue_name,
+                intent=intent,
+            )
+        )
         order = order.transition(OrderStatus.SUBMITTED, now)
         self.orders[order.client_order_id] = order
         self.submit_times.append(now)
@@ -140,9 +147,15 @@ class ExecutionEngine:
                     self._adopt(known, ())
                     break
                 if attempt == self.max_retries:
-                    self._emit(AlertRaised(ts=self.clock.now(), level="error", source=venue_name,
-                                           message=f"order {order.client_order_id} unconfirmed after "
-                                                   f"{attempt + 1} attempts: {exc}; reconciliation will settle it"))
+                    self._emit(
+                        AlertRaised(
+                            ts=self.clock.now(),
+                            level="error",
+                            source=venue_name,
+                            message=f"order {order.client_order_id} unconfirmed after "
+                            f"{attempt + 1} attempts: {exc}; reconciliation will settle it",
+                        )
+                    )
                     break
                 await self._pause(exc)
                 continue
@@ -214,8 +227,16 @@ class ExecutionEngine:
             self._emit(AlertRaised(ts=now, level="error", source="execution", message=str(exc)))
             return
         self.orders[order.client_order_id] = order
-        self._emit(OrderUpdated(ts=now, decision_id=order.intent.decision_id, client_order_id=order.client_order_id,
-                                status=order.status, venue_order_id=order.venue_order_id, reason=order.reason))
+        self._emit(
+            OrderUpdated(
+                ts=now,
+                decision_id=order.intent.decision_id,
+                client_order_id=order.client_order_id,
+                status=order.status,
+                venue_order_id=order.venue_order_id,
+                reason=order.reason,
+            )
+        )
 
     def on_fill(self, fill: Fill) -> bool:
         """Book one fill (idempotent by fill id); returns True when it was new."""
@@ -234,8 +255,15 @@ class ExecutionEngine:
                 self._emit(AlertRaised(ts=fill.ts, level="error", source="execution", message=str(exc)))
                 return True
             self.orders[order.client_order_id] = updated
-            self._emit(OrderUpdated(ts=fill.ts, decision_id=decision, client_order_id=updated.client_order_id,
-                                    status=updated.status, venue_order_id=updated.venue_order_id))
+            self._emit(
+                OrderUpdated(
+                    ts=fill.ts,
+                    decision_id=decision,
+                    client_order_id=updated.client_order_id,
+                    status=updated.status,
+                    venue_order_id=updated.venue_order_id,
+                )
+            )
         return True
 
     async def poll(self) -> int:

@@ -70,6 +70,11 @@ def connect_error(path: str | Path, exc: duckdb.Error) -> LedgerError:
             f"ledger {path} is already open for writing by another process ({msg}); only one writer at "
             "a time — read it with `gekko ledger query` instead"
         )
+    if "different configuration" in msg:
+        return LedgerError(
+            f"ledger {path} is open read-only in this process (a LedgerReader): close it before "
+            "opening the writer, or open the writer first and readers will share it"
+        )
     return LedgerError(f"cannot open ledger {path}: {msg}")
 
 

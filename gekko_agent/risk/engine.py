@@ -76,6 +76,7 @@ _SIZING: tuple[tuple[str, Check], ...] = (
     ("forecast", portfolio.check_forecast),
     ("var_data", portfolio.check_var_data),
 )
+_SIZING_FNS: tuple[Check, ...] = tuple(fn for _, fn in _SIZING)
 _FINAL: tuple[tuple[str, FinalCheck], ...] = (
     ("min_size", portfolio.check_min_size),
     ("var_es", portfolio.check_var_es),
@@ -170,11 +171,13 @@ class RiskEngine:
         q0: Decimal = intent.quantity
         cap = q0
         binding: CheckResult | None = None
-        for _, fn in _SIZING:
+        append = done.append
+        for fn in _SIZING_FNS:
             r = fn(ctx)
-            done.append(r)
-            if r.cap is not None and r.cap < cap:
-                cap, binding = r.cap, r
+            append(r)
+            c = r.cap
+            if c is not None and c < cap:
+                cap, binding = c, r
         q: Decimal = round_to_step(cap, ctx.inst.lot_size, "down") if cap > 0 else Decimal(0)
         q = min(q, q0)
         if q <= 0:

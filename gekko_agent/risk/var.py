@@ -51,10 +51,15 @@ def horizon_scale(horizon_seconds: int, interval_seconds: int) -> float:
     return math.sqrt(horizon_seconds / interval_seconds)
 
 
-def historical_var_es(pnl: FloatArray, confidence: float, scale: float = 1.0) -> tuple[float, float]:
-    """Historical VaR and ES of a P&L vector (see the module docstring), scaled by ``scale``."""
+def historical_var_es(
+    pnl: FloatArray, confidence: float, scale: float = 1.0, k: int | None = None
+) -> tuple[float, float]:
+    """Historical VaR and ES of a P&L vector (see the module docstring), scaled by ``scale``.
+
+    ``k`` overrides the tail size (when ``pnl`` holds only the candidate rows of a longer history).
+    """
     t = pnl.shape[0]
-    k = tail_count(t, confidence)
+    k = tail_count(t, confidence) if k is None else k
     losses = np.partition(-pnl, t - k)
     tail = losses[t - k :]
     return float(tail.min()) * scale, float(tail.mean()) * scale

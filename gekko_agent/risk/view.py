@@ -8,21 +8,25 @@ historical VaR).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from statistics import NormalDist
 
 import numpy as np
 
 from gekko_agent.domain import ZERO, AssetClass, InstrumentId, OrderSide
+from gekko_agent.risk.config import VarMethod
 from gekko_agent.risk.limits import RiskLimits, StressScenario
 from gekko_agent.risk.snapshot import FloatArray, ReturnWindow, RiskSnapshot
-from gekko_agent.risk.var import historical_var_es, horizon_scale, parametric_var_es, to_money_up
+from gekko_agent.risk.var import historical_var_es, horizon_scale, parametric_var_es, tail_count, to_money_up
 
 __all__ = ["PortfolioView", "StressLeg", "VarBase"]
 
 _ONE = Decimal(1)
+_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +44,16 @@ class VarBase:
     """Cached VaR inputs of a portfolio: exposures per factor, P&L per row, Σw, and today's figures."""
 
     window: ReturnWindow
+    k: int
+    kth: float
+    sigma_w_list: list[float]
+    cov_list: list[list[float]]
+    column_max_list: list[float]
     cov: FloatArray
     columns: FloatArray
+    neg_loss_sorted: FloatArray
+    sorted_columns: FloatArray
+    column_max: FloatArray
     pnl: FloatArray
     sigma_w: FloatArray
     variance: float
@@ -73,6 +85,11 @@ class PortfolioView:
         self.reserved_cash: dict[str, Decimal] = {}
         self._var: VarBase | str | None = "unset"
         self._stress: tuple[StressLeg, ...] | str | None = None
+        self._shocks: dict[tuple[int, InstrumentId], Decimal | None] = {}
+        self._sigmas: dict[InstrumentId, Decimal | None] = {}
+        conf = float(limits.var_confidence)
+        self._z = _NORMAL.inv_cdf(conf)
+        self._es_factor = _NORMAL.pdf(self._z) / (1.0 - conf)
         self._value()
         self._reserve()
         now = snap.now
@@ -182,19 +199,73 @@ class PortfolioView:
         variance = float(w @ sigma_w)
         scale = horizon_scale(lim.var_horizon_s, window.interval_seconds)
         var, es = self.var_of(pnl, variance, scale)
-        return VarBase(window, cov, columns, pnl, sigma_w, variance, scale, var, es)
+        order = np.argsort(pnl, kind="stable")  # worst P&L (largest loss) first
+        sorted_columns = np.ascontiguousarray(columns[:, order])
+        column_max = np.abs(columns).max(axis=1) if columns.shape[1] else np.zeros(columns.shape[0])
+        srt = pnl[order]
+        k = tail_count(srt.shape[0], float(lim.var_confidence))
+        return VarBase(
+            window=window,
+            k=k,
+            kth=float(srt[k - 1]),
+            sigma_w_list=sigma_w.tolist(),
+            cov_list=cov.tolist(),
+            column_max_list=column_max.tolist(),
+            cov=cov,
+            columns=columns,
+            neg_loss_sorted=srt,
+            sorted_columns=sorted_columns,
+            column_max=column_max,
+            pnl=pnl,
+            sigma_w=sigma_w,
+            variance=variance,
+            scale=scale,
+            var=var,
+            es=es,
+        )
 
     def var_of(self, pnl: FloatArray, variance: float, scale: float) -> tuple[Decimal, Decimal]:
         """VaR and ES (Decimal, rounded up) by the configured method(s): the larger of both when ``both``."""
         method, conf = self.limits.var_method.value, float(self.limits.var_confidence)
-        var = es = Decimal(0)
+        var = es = 0.0
         if method in ("historical", "both"):
-            hv, he = historical_var_es(pnl, conf, scale)
-            var, es = max(var, to_money_up(hv)), max(es, to_money_up(he))
+            var, es = historical_var_es(pnl, conf, scale)
         if method in ("parametric", "both"):
             pv, pe = parametric_var_es(variance, conf, scale)
-            var, es = max(var, to_money_up(pv)), max(es, to_money_up(pe))
-        return var, es
+            var, es = max(var, pv), max(es, pe)
+        return to_money_up(var), to_money_up(es)
+
+    def var_after(self, base: VarBase, legs: list[int], deltas: list[float]) -> tuple[Decimal, Decimal]:
+        """VaR and ES after adding ``deltas`` (account currency) to the exposures of factors ``legs``.
+
+        Parametric: ``wᵀΣw`` updated with the two or three terms the order changes (O(1)).
+        Historical: only rows that can reach the tail are recomputed. A row's P&L moves by at most
+        ``B = Σ|δ_j|·max|r_j|``, so a row whose P&L is above the k-th worst by more than ``2B`` stays out
+        of the k worst; those candidates are a prefix of the rows sorted by P&L (exact, not approximate).
+        """
+        variance = base.variance
+        sigma_w, cov = base.sigma_w_list, base.cov_list
+        bound = 0.0
+        for a, da in zip(legs, deltas, strict=True):
+            variance += 2.0 * da * sigma_w[a]
+            bound += abs(da) * base.column_max_list[a]
+            for b, db in zip(legs, deltas, strict=True):
+                variance += da * db * cov[a][b]
+        var = es = 0.0
+        method = self.limits.var_method
+        if method is not VarMethod.PARAMETRIC:
+            srt, k = base.neg_loss_sorted, base.k
+            n = int(np.searchsorted(srt, base.kth + 2.0 * bound, side="right"))
+            n = k if n < k else n
+            pnl = srt[:n] + base.sorted_columns[legs[0], :n] * deltas[0]
+            if len(legs) > 1:
+                pnl += base.sorted_columns[legs[1], :n] * deltas[1]
+            worst = (np.partition(pnl, k - 1)[:k] if n > k else pnl).tolist()
+            var, es = -max(worst) * base.scale, -sum(worst) / k * base.scale
+        if method is not VarMethod.HISTORICAL:
+            sigma = math.sqrt(variance) if variance > 0 else 0.0
+            var, es = max(var, self._z * sigma * base.scale), max(es, self._es_factor * sigma * base.scale)
+        return to_money_up(var), to_money_up(es)
 
     # ---------------------------------------------------------------- stress
     def stress_legs(self) -> tuple[StressLeg, ...] | None:
@@ -204,7 +275,15 @@ class PortfolioView:
         return None if isinstance(self._stress, str) else self._stress
 
     def price_shock(self, sc: StressScenario, direction: int, iid: InstrumentId) -> Decimal | None:
-        """Price move of ``iid`` in a leg (None when a sigma shock needs history that is missing)."""
+        """Price move of ``iid`` in a leg (None when a sigma shock needs history that is missing); cached."""
+        key = (id(sc) * direction, iid)
+        if key in self._shocks:
+            return self._shocks[key]
+        shock = self._price_shock(sc, direction, iid)
+        self._shocks[key] = shock
+        return shock
+
+    def _price_shock(self, sc: StressScenario, direction: int, iid: InstrumentId) -> Decimal | None:
         if iid in sc.instrument_shocks:
             return sc.instrument_shocks[iid]
         inst = self.snap.instruments.get(iid)
@@ -219,7 +298,12 @@ class PortfolioView:
         return ZERO
 
     def sigma(self, iid: InstrumentId) -> Decimal | None:
-        """Standard deviation of ``iid``'s returns over the VaR horizon, if history has it."""
+        """Standard deviation of ``iid``'s returns over the VaR horizon, if history has it (cached)."""
+        if iid not in self._sigmas:
+            self._sigmas[iid] = self._sigma(iid)
+        return self._sigmas[iid]
+
+    def _sigma(self, iid: InstrumentId) -> Decimal | None:
         window = self.snap.returns
         j = window.index.get(iid) if window is not None else None
         if window is None or j is None or window.observations < 2:
@@ -244,8 +328,8 @@ class PortfolioView:
                     if sp is None or mark is None or r is None:
                         return "missing"
                     sc_ccy = sc.currency_shocks.get(pos.quote, ZERO)
-                    if pos.asset_class is AssetClass.CRYPTO_SPOT:
-                        pnl = pos.quantity * r * (mark * (1 + sp) * (1 + sc_ccy) - mark)
+                    if pos.asset_class is AssetClass.CRYPTO_SPOT:  # the coin's own value moves by sp
+                        pnl = pos.quantity * r * mark * sp
                     else:
                         before = mark - pos.avg_price
                         pnl = pos.quantity * r * ((mark * (1 + sp) - pos.avg_price) * (1 + sc_ccy) - before)

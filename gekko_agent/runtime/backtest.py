@@ -43,11 +43,26 @@ def backtest_config(
     data = base.model_dump(mode="python")
     data["mode"] = "backtest"
     data["account"] = {"currency": quote, "starting_cash": {quote: cash}}
-    data["venues"] = {"paper": {"kind": "paper", "maker_fee_bps": fee_bps, "taker_fee_bps": fee_bps,
-                                "slippage_bps": Decimal(2), "max_participation": Decimal("0.1"), "seed": 7}}
-    data["instruments"] = [{"symbol": symbol, "venue": "paper", "asset_class": asset_class, "dataset": dataset,
-                            "tick_size": Decimal("0.00001") if asset_class == "fx" else Decimal("0.01"),
-                            "lot_size": Decimal(1) if asset_class == "fx" else Decimal("0.00001")}]
+    data["venues"] = {
+        "paper": {
+            "kind": "paper",
+            "maker_fee_bps": fee_bps,
+            "taker_fee_bps": fee_bps,
+            "slippage_bps": Decimal(2),
+            "max_participation": Decimal("0.1"),
+            "seed": 7,
+        }
+    }
+    data["instruments"] = [
+        {
+            "symbol": symbol,
+            "venue": "paper",
+            "asset_class": asset_class,
+            "dataset": dataset,
+            "tick_size": Decimal("0.00001") if asset_class == "fx" else Decimal("0.01"),
+            "lot_size": Decimal(1) if asset_class == "fx" else Decimal("0.00001"),
+        }
+    ]
     defaults = {s.name: s.params for s in base.strategies}
     merged = {**defaults.get(strategy, {}), **params}
     data["strategies"] = [{"name": strategy, "instruments": [f"{symbol}@paper"], "params": merged}]
@@ -91,11 +106,21 @@ def run_backtest(
         symbol, asset_class = ds.symbol, str(ds.asset_class)
     elif csv is not None:
         symbol, asset_class = CSV_SYMBOL, "crypto_spot"
-        bars = {f"{symbol}@paper": load_csv(csv, instrument=f"{symbol}@paper", start=None, end=end)}
+        bars = {
+            f"{symbol}@paper": load_csv(csv, instrument=f"{symbol}@paper", end=end, cache=base.data.cache)
+        }
     else:
         raise InvalidInput("backtest: give a dataset or a CSV file")
-    cfg = backtest_config(base, strategy=strategy, symbol=symbol, asset_class=asset_class, dataset=dataset,
-                          fee_bps=fee_bps, cash=cash, params=params or {})
+    cfg = backtest_config(
+        base,
+        strategy=strategy,
+        symbol=symbol,
+        asset_class=asset_class,
+        dataset=dataset,
+        fee_bps=fee_bps,
+        cash=cash,
+        params=params or {},
+    )
     journal = MemoryJournal()
     system = build_replay(cfg, journal, start=start, end=end, warmup_minutes=1500, bars=bars)
     with bar_progress("backtest", len(system.feed), enabled=progress) as advance:

@@ -36,7 +36,9 @@ class ReplayFeed:
 
     def _order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         close_ns = np.concatenate([a.ts + a.interval * 1_000_000_000 for a in self.arrays.values()])
-        which = np.concatenate([np.full(len(a), k, dtype=np.int32) for k, a in enumerate(self.arrays.values())])
+        which = np.concatenate(
+            [np.full(len(a), k, dtype=np.int32) for k, a in enumerate(self.arrays.values())]
+        )
         row = np.concatenate([np.arange(len(a), dtype=np.int64) for a in self.arrays.values()])
         order = np.lexsort((which, close_ns))
         return close_ns[order], which[order], row[order]

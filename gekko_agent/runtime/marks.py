@@ -62,7 +62,10 @@ class MarketBook:
     def on_bar(self, bar: Bar, close_ts: datetime) -> None:
         """Record a closed bar's price and, on each interval boundary, a row of factor returns."""
         self.market[bar.instrument_id] = MarketData(last=bar.close, last_ts=close_ts)
-        if self._last_sample is None or (close_ts - self._last_sample).total_seconds() >= self.return_interval:
+        if (
+            self._last_sample is None
+            or (close_ts - self._last_sample).total_seconds() >= self.return_interval
+        ):
             self._sample(close_ts)
 
     def _sample(self, ts: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ def sharpe_ratio(curve: Sequence[Decimal], sample_seconds: float) -> float:
     if len(curve) < 3:
         return 0.0
     values = [float(v) for v in curve]
-    rets = [b / a - 1.0 for a, b in zip(values, values[1:], strict=False) if a]
+    rets = [b / a - 1.0 for a, b in itertools.pairwise(values) if a]
     n = len(rets)
     mean = sum(rets) / n
     var = sum((r - mean) ** 2 for r in rets) / (n - 1)

@@ -50,24 +50,39 @@ def render(trader: Trader, title: str) -> Group:
         f"total {_money(pnl_all)}",
         f"drawdown {dd:.2%}",
     )
-    positions = Table("instrument", "qty", "avg", "last", "unrealized", "realized", title="positions", expand=True)
+    positions = Table(
+        "instrument", "qty", "avg", "last", "unrealized", "realized", title="positions", expand=True
+    )
     for iid, pos in sorted(trader.execution.portfolio.positions.items()):
         last = trader.book.market.get(iid)
         mark = last.last if last and last.last is not None else None
         upnl = pos.unrealized_pnl(mark) if mark is not None and pos.quantity else Decimal(0)
-        positions.add_row(iid, f"{pos.quantity:f}", _money(pos.avg_price or None), _money(mark), _money(upnl),
-                          _money(pos.realized_pnl))
+        positions.add_row(
+            iid,
+            f"{pos.quantity:f}",
+            _money(pos.avg_price or None),
+            _money(mark),
+            _money(upnl),
+            _money(pos.realized_pnl),
+        )
     decisions = Table("time", "intent", "risk", "why", title="latest intents → risk", expand=True)
     for intent, outcome in trader.recent[-8:]:
         verdict = outcome_name(outcome)
         style = "red" if isinstance(outcome, Denied) else ("yellow" if verdict == "resized" else "green")
         why = outcome.explanation if outcome.reasons else intent.rationale
         ts = intent.created_at.strftime("%m-%d %H:%M") if intent.created_at else ""
-        decisions.add_row(ts, f"{intent.side} {intent.quantity} {intent.instrument_id}",
-                          f"[{style}]{verdict}[/] {outcome.quantity if verdict == 'resized' else ''}", why[:90])
+        decisions.add_row(
+            ts,
+            f"{intent.side} {intent.quantity} {intent.instrument_id}",
+            f"[{style}]{verdict}[/] {outcome.quantity if verdict == 'resized' else ''}",
+            why[:90],
+        )
     s = trader.stats
-    foot = (f"bars {s.bars:,} · intents {s.intents} · approved {s.approved} · resized {s.resized} · "
-            f"denied {s.denied} · fills {trader.execution.fill_count} · Ctrl-C stops (the ledger keeps everything)")
+    foot = (
+        f"bars {s.bars:,} · intents {s.intents} · approved {s.approved} · resized {s.resized} · "
+        f"denied {s.denied} · fills {trader.execution.fill_count} · "
+        "Ctrl-C stops (the ledger keeps everything)"
+    )
     return Group(Panel(head, title=title), positions, decisions, foot)
 
 
@@ -97,7 +112,8 @@ def run_paper_session(
                 last_line[:] = [now]
                 console.print(
                     f"{now:%Y-%m-%d %H:%M} state={trader.state.value} equity={_money(trader.equity.now)} "
-                    f"intents={trader.stats.intents} denied={trader.stats.denied} fills={trader.execution.fill_count}"
+                    f"intents={trader.stats.intents} denied={trader.stats.denied} "
+                    f"fills={trader.execution.fill_count}"
                 )
 
         if live_view:

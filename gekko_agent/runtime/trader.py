@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -113,7 +113,14 @@ class Trader:
         p = self.execution.portfolio
         now = self.clock.now()
         open_orders = tuple(
-            OpenOrder(o.client_order_id, o.instrument_id, o.side, o.remaining, o.intent.limit_price, o.intent.strategy)
+            OpenOrder(
+                o.client_order_id,
+                o.instrument_id,
+                o.side,
+                o.remaining,
+                o.intent.limit_price,
+                o.intent.strategy,
+            )
             for o in self.execution.open_orders()
         )
         venues = self._venue_health()
@@ -146,7 +153,9 @@ class Trader:
         for iid, pos in p.positions.items():
             if pos.quantity and iid in self.book.market:
                 name = owner.get(iid, "manual")
-                usage[name] = usage.get(name, Decimal(0)) + abs(pos.quantity) * self.book.value_in_account(iid)
+                usage[name] = usage.get(name, Decimal(0)) + abs(pos.quantity) * self.book.value_in_account(
+                    iid
+                )
         return usage
 
     # -- the loop ----------------------------------------------------------------------------------
@@ -203,7 +212,9 @@ class Trader:
     def _apply_breakers(self) -> None:
         for change in self.machine.evaluate(self.snapshot_for_breakers(), self.risk.limits):
             self.journal.append(change)
-            self.journal.append(AlertRaised(ts=change.ts, level="warning", source="risk", message=change.reason))
+            self.journal.append(
+                AlertRaised(ts=change.ts, level="warning", source="risk", message=change.reason)
+            )
 
     def snapshot_for_breakers(self) -> RiskSnapshot:
         """A light snapshot (no open orders or returns) for the breaker evaluation on every bar."""

@@ -83,7 +83,9 @@ def build_instruments(cfg: GekkoConfig) -> dict[InstrumentId, Instrument]:
     return out
 
 
-def _paper_venue(name: str, vc: PaperVenueConfig, cfg: GekkoConfig, instruments: list[Instrument], clock: SimClock) -> PaperVenue:
+def _paper_venue(
+    name: str, vc: PaperVenueConfig, cfg: GekkoConfig, instruments: list[Instrument], clock: SimClock
+) -> PaperVenue:
     settings = PaperSettings(
         name=name,
         instruments=tuple(instruments),
@@ -128,9 +130,11 @@ def build_replay(
             arrays[iid] = bars[iid]
             continue
         if ic.dataset is None:
-            raise ConfigError("agent.yaml", f"instruments.{iid}.dataset", "paper replay needs a dataset for each instrument")
+            raise ConfigError(
+                "agent.yaml", f"instruments.{iid}.dataset", "paper replay needs a dataset for each instrument"
+            )
         lo = (start - timedelta(minutes=warmup_minutes)) if start else None
-        arrays[iid] = load_bars(ic.dataset, lo, end, progress=progress)
+        arrays[iid] = load_bars(ic.dataset, lo, end, cache=cfg.data.cache, progress=progress)
     feed = ReplayFeed(arrays)
     first = feed.start
     clock = SimClock(first or datetime.now().astimezone())
@@ -140,7 +144,9 @@ def build_replay(
         if not members:
             continue
         if not isinstance(vc, PaperVenueConfig):
-            raise ConfigError("agent.yaml", f"venues.{name}.kind", f"replay runs need paper venues, not {vc.kind}")
+            raise ConfigError(
+                "agent.yaml", f"venues.{name}.kind", f"replay runs need paper venues, not {vc.kind}"
+            )
         venues[name] = _paper_venue(name, vc, cfg, members, clock)
     portfolio = Portfolio(cfg.account.currency, dict(cfg.account.starting_cash))
     execution = ExecutionEngine(venues, instruments, portfolio, journal, clock)

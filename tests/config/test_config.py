@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from gekko_agent.cli.main import app
@@ -53,8 +55,12 @@ def test_missing_env_var_names_key_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["config", "check", str(path)], env={})
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert f"{path}: venues.binanceus.api_key: environment variable GEKKO_TEST_MISSING_KEY is not set" in lines
-    assert f"{path}: venues.binanceus.secret: environment variable GEKKO_TEST_MISSING_SECRET is not set" in lines
+    assert (
+        f"{path}: venues.binanceus.api_key: environment variable GEKKO_TEST_MISSING_KEY is not set" in lines
+    )
+    assert (
+        f"{path}: venues.binanceus.secret: environment variable GEKKO_TEST_MISSING_SECRET is not set" in lines
+    )
 
 
 def test_secret_value_is_never_printed(tmp_path: Path) -> None:
@@ -95,12 +101,8 @@ def test_missing_file_is_one_line(tmp_path: Path) -> None:
 
 def test_loaded_config_is_frozen() -> None:
     cfg = load_config(ROOT / "agent.yaml")
-    try:
+    with pytest.raises(ValidationError, match="frozen"):
         cfg.mode = "live"  # type: ignore[misc]
-    except Exception as exc:
-        assert "frozen" in str(exc).lower()
-    else:
-        raise AssertionError("config should be frozen")
 
 
 def test_schema_lists_documented_keys() -> None:

@@ -27,9 +27,22 @@ T0 = datetime(2023, 3, 1, tzinfo=UTC)
 D = Decimal
 
 
-def _fill(fid: str, side: OrderSide, qty: str, price: str, fee: str = "0", iid: str = "BTC/USD@paper") -> Fill:
+def _fill(
+    fid: str, side: OrderSide, qty: str, price: str, fee: str = "0", iid: str = "BTC/USD@paper"
+) -> Fill:
     quote = iid.split("@")[0].split("/")[1]
-    return Fill(fid, "c", None, iid, side, Quantity(D(qty)), Price(D(price)), Money.of(fee, quote), Liquidity.TAKER, T0)
+    return Fill(
+        fid,
+        "c",
+        None,
+        iid,
+        side,
+        Quantity(D(qty)),
+        Price(D(price)),
+        Money.of(fee, quote),
+        Liquidity.TAKER,
+        T0,
+    )
 
 
 def test_float_is_refused_as_money() -> None:

@@ -31,8 +31,16 @@ def _intent(qty: str = "1", side: OrderSide = OrderSide.BUY) -> OrderIntent:
 
 def _fill(fid: str, qty: str, price: str = "20000", side: OrderSide = OrderSide.BUY) -> Fill:
     return Fill(
-        fid, "c1", "v1", "BTC/USD@paper", side, Quantity(Decimal(qty)), Price(Decimal(price)),
-        Money.of("1", "USD"), Liquidity.TAKER, T0,
+        fid,
+        "c1",
+        "v1",
+        "BTC/USD@paper",
+        side,
+        Quantity(Decimal(qty)),
+        Price(Decimal(price)),
+        Money.of("1", "USD"),
+        Liquidity.TAKER,
+        T0,
     )
 
 

@@ -93,7 +93,9 @@ class Samples:
             self.at(3),
         )
 
-    def order_story(self, decision_id: str = "dec-1", coid: str = "gk-1", intent_id: str = "int-1") -> list[Event]:
+    def order_story(
+        self, decision_id: str = "dec-1", coid: str = "gk-1", intent_id: str = "int-1"
+    ) -> list[Event]:
         """A decision whose buy of 0.5 BTC fills in two parts."""
         intent = self.intent(intent_id, decision_id)
         return [
@@ -116,7 +118,9 @@ class Samples:
                 approved_quantity=D("0.5"),
             ),
             OrderSubmitted(ts=self.at(2), client_order_id=coid, venue="paper", intent=intent),
-            OrderUpdated(ts=self.at(2), client_order_id=coid, status=OrderStatus.ACCEPTED, venue_order_id="v-1"),
+            OrderUpdated(
+                ts=self.at(2), client_order_id=coid, status=OrderStatus.ACCEPTED, venue_order_id="v-1"
+            ),
             OrderFilled(ts=self.at(3), fill=self.fill(f"{coid}-f1", "0.2", "20000.00", coid)),
             OrderFilled(ts=self.at(4), fill=self.fill(f"{coid}-f2", "0.3", "20010.00", coid)),
         ]
@@ -125,7 +129,9 @@ class Samples:
         """At least one event of every kind in EVENT_TYPES."""
         return [
             *self.order_story(),
-            BalancesObserved(ts=self.at(5), venue="paper", balances=(Money.of("9000.75", "USD"), Money.of("0.5", "BTC"))),
+            BalancesObserved(
+                ts=self.at(5), venue="paper", balances=(Money.of("9000.75", "USD"), Money.of("0.5", "BTC"))
+            ),
             AlertRaised(ts=self.at(5), level="warning", source="risk", message="drawdown 3%"),
             TradingStateChanged(ts=self.at(6), old="active", new="halted", reason="operator", actor="ana"),
             LimitChanged(ts=self.at(6), key="risk.max_order_notional", old="1000", new="500", actor="ana"),

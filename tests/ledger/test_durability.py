@@ -58,7 +58,10 @@ class _Writer:
 
     def __init__(self, path: Path, run: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), run], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITER, str(path), run],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
@@ -81,8 +84,9 @@ class _Writer:
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self._reader.join(timeout=10)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
         return self.acked()
 
 
@@ -93,7 +97,8 @@ def _journaled(path: Path) -> dict[int, str]:
         assert len({f.fill_id for f in fills(ledger)}) == len(fills(ledger))
     out: dict[int, str] = {}
     for s in stored:
-        out[s.seq] = getattr(s.event, "message", None) or getattr(getattr(s.event, "fill", None), "fill_id", "")
+        fill = getattr(s.event, "fill", None)
+        out[s.seq] = str(getattr(s.event, "message", None) or getattr(fill, "fill_id", ""))
     return out
 
 

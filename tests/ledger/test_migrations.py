@@ -54,7 +54,9 @@ def test_migrations_are_numbered_in_order() -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
 
 
-def test_open_v1_file_migrates_to_latest_with_same_columns_as_fresh(ledger_path: Path, samples: Samples) -> None:
+def test_open_v1_file_migrates_to_latest_with_same_columns_as_fresh(
+    ledger_path: Path, samples: Samples
+) -> None:
     written = samples.every_kind()
     replayed = OrderFilled(ts=samples.at(9), fill=samples.fill("gk-1-f1", "0.2", "20000.00"))
     ledger_path.parent.mkdir(parents=True)
@@ -86,7 +88,9 @@ def test_open_newer_schema_raises_ledger_error(ledger_path: Path) -> None:
     conn = duckdb.connect(str(ledger_path))
     conn.execute("INSERT INTO schema_migrations VALUES (?, 'from the future', current_timestamp)", [99])
     conn.close()
-    with pytest.raises(LedgerError, match=f"schema version 99 but this Gekko knows versions up to {LATEST_VERSION}"):
+    with pytest.raises(
+        LedgerError, match=f"schema version 99 but this Gekko knows versions up to {LATEST_VERSION}"
+    ):
         Ledger(ledger_path)
     with pytest.raises(LedgerError, match="upgrade Gekko"):
         open_reader(ledger_path)

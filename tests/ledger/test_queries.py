@@ -50,9 +50,21 @@ def book(samples: Samples) -> Iterator[Ledger]:
                     ts=samples.at(11),
                     fill=samples.fill("gk-3-f1", "0.1", "21000", "gk-3", side=OrderSide.SELL, fee="1"),
                 ),
-                OrderSubmitted(ts=samples.at(12), client_order_id="gk-4", venue="paper", intent=samples.intent("i4", None)),
-                OrderUpdated(ts=samples.at(13), client_order_id="gk-4", status=OrderStatus.CANCELED, reason="user"),
-                OrderSubmitted(ts=samples.at(14), client_order_id="gk-5", venue="paper", intent=samples.intent("i5", None)),
+                OrderSubmitted(
+                    ts=samples.at(12),
+                    client_order_id="gk-4",
+                    venue="paper",
+                    intent=samples.intent("i4", None),
+                ),
+                OrderUpdated(
+                    ts=samples.at(13), client_order_id="gk-4", status=OrderStatus.CANCELED, reason="user"
+                ),
+                OrderSubmitted(
+                    ts=samples.at(14),
+                    client_order_id="gk-5",
+                    venue="paper",
+                    intent=samples.intent("i5", None),
+                ),
                 OrderFilled(ts=samples.at(15), fill=samples.fill("gk-5-f1", "0.1", "20000", "gk-5", fee="0")),
                 AlertRaised(ts=samples.at(16), level="info", source="test", message="done"),
             ]
@@ -62,7 +74,10 @@ def book(samples: Samples) -> Iterator[Ledger]:
 
 def test_events_filters_by_kind_decision_and_time(book: Ledger, samples: Samples) -> None:
     assert [s.seq for s in events(book, kinds="order_filled")] == [6, 7, 13, 14, 16, 20]
-    assert {s.kind for s in events(book, kinds=["alert_raised", "order_updated"])} == {"alert_raised", "order_updated"}
+    assert {s.kind for s in events(book, kinds=["alert_raised", "order_updated"])} == {
+        "alert_raised",
+        "order_updated",
+    }
     assert all(s.event.decision_id in (None, "dec-2") for s in events(book, decision_id="dec-2"))
     assert [s.seq for s in events(book, decision_id="dec-2")] == [8, 9, 11]
     assert [s.seq for s in events(book, since=samples.at(15))] == [20, 21]
@@ -115,11 +130,17 @@ def test_positions_and_equity_replay_fills_in_decimal(book: Ledger) -> None:
 
 def test_portfolio_uses_instrument_terms_for_fx(samples: Samples) -> None:
     with Ledger(MEMORY) as ledger:
-        ledger.append(OrderFilled(ts=samples.t0, fill=samples.fill("fx-1", "1000", "1.1000", "o", "EUR/USD@oanda", fee="0")))
+        ledger.append(
+            OrderFilled(
+                ts=samples.t0, fill=samples.fill("fx-1", "1000", "1.1000", "o", "EUR/USD@oanda", fee="0")
+            )
+        )
         terms = {"EUR/USD@oanda": ("USD", AssetClass.FX)}
         pf = portfolio(ledger, instruments=terms, starting_cash=[Money.of("500", "USD")])
         assert pf.cash == {"USD": D("500")}  # FX moves no cash on entry
-        assert equity(ledger, {"EUR/USD@oanda": D("1.1010")}, instruments=terms, starting_cash=[Money.of("500", "USD")]) == D("501.0000")
+        assert equity(
+            ledger, {"EUR/USD@oanda": D("1.1010")}, instruments=terms, starting_cash=[Money.of("500", "USD")]
+        ) == D("501.0000")
         spot = portfolio(ledger)  # without terms the id's quote is used and it counts as spot
         assert spot.cash == {"USD": D("-1100.0000")}
 

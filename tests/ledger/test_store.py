@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from gekko_agent.domain import EVENT_TYPES, AlertRaised, OrderFilled
+from gekko_agent.domain import EVENT_TYPES, AgentDecided, AlertRaised, OrderFilled
 from gekko_agent.errors import InvalidInput, LedgerError
-from gekko_agent.ledger import MEMORY, Ledger, events, fills
+from gekko_agent.ledger import MEMORY, Ledger, events, fills, open_reader
 
 if TYPE_CHECKING:
     from conftest import Samples
@@ -81,7 +81,7 @@ def test_append_same_fill_id_on_two_venues_keeps_both(samples: Samples) -> None:
 
 def test_append_float_payload_raises_and_writes_nothing(samples: Samples) -> None:
     story = samples.order_story()
-    bad = story[0].__class__(ts=samples.t0, brain="rules", action="hold", detail={"x": 0.1})
+    bad = AgentDecided(ts=samples.t0, brain="rules", action="hold", detail={"x": 0.1})
     with Ledger(MEMORY) as ledger:
         with pytest.raises(InvalidInput, match="float"):
             ledger.append(bad)
@@ -157,3 +157,14 @@ def test_open_foreign_file_raises_ledger_error(tmp_path: Path) -> None:
     junk.write_bytes(b"not a database" * 1000)
     with pytest.raises(LedgerError, match="cannot open ledger"):
         Ledger(junk)
+
+
+def test_writer_after_reader_in_process_names_the_reader(ledger_path: Path) -> None:
+    Ledger(ledger_path).close()
+    with open_reader(ledger_path) as reader:
+        assert reader.source == "file"
+        with pytest.raises(LedgerError, match="open read-only in this process"):
+            Ledger(ledger_path)
+    with Ledger(ledger_path) as ledger, open_reader(ledger_path) as shared:
+        assert shared.source == "writer"
+        assert ledger.last_seq == 0

@@ -9,7 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from gekko_agent.domain import AssetClass, Instrument, OrderIntent, OrderSide, OrderType, Position, Price, Quantity
+from gekko_agent.domain import (
+    AssetClass,
+    Instrument,
+    OrderIntent,
+    OrderSide,
+    OrderType,
+    Position,
+    Price,
+    Quantity,
+)
 from gekko_agent.risk import (
     MarketData,
     ReturnWindow,
@@ -27,12 +36,20 @@ EURUSD = "EUR/USD@oanda"
 D = Decimal
 
 INSTRUMENTS = {
-    BTC: Instrument("BTC/USD", "binanceus", AssetClass.CRYPTO_SPOT, D("0.01"), D("0.00001"), D("0.00001"), D(10)),
-    ETH: Instrument("ETH/USD", "binanceus", AssetClass.CRYPTO_SPOT, D("0.01"), D("0.0001"), D("0.0001"), D(10)),
-    BTCUSDC: Instrument("BTC/USDC", "binanceus", AssetClass.CRYPTO_SPOT, D("0.01"), D("0.00001"), D(0), D(10)),
+    BTC: Instrument(
+        "BTC/USD", "binanceus", AssetClass.CRYPTO_SPOT, D("0.01"), D("0.00001"), D("0.00001"), D(10)
+    ),
+    ETH: Instrument(
+        "ETH/USD", "binanceus", AssetClass.CRYPTO_SPOT, D("0.01"), D("0.0001"), D("0.0001"), D(10)
+    ),
+    BTCUSDC: Instrument(
+        "BTC/USDC", "binanceus", AssetClass.CRYPTO_SPOT, D("0.01"), D("0.00001"), D(0), D(10)
+    ),
     EURUSD: Instrument("EUR/USD", "oanda", AssetClass.FX, D("0.00001"), D(1), D(1), D(0), D(20)),
 }
 PRICES = {BTC: D("20000.00"), ETH: D("1500.00"), BTCUSDC: D("20010.00"), EURUSD: D("1.06000")}
+
+EXPOSURE_KEYS = ("max_gross_per_venue", "max_net_per_venue", "max_gross_account", "max_net_account")
 
 
 def market(last: Decimal, ts: datetime = NOW, spread: Decimal | None = None) -> MarketData:
@@ -122,7 +139,9 @@ def loose(**sections: Any) -> RiskConfig:
     base: dict[str, Any] = {
         "order": {"max_notional": big},
         "position": {"max_notional": big},
-        "exposure": {k: big for k in ("max_gross_per_venue", "max_net_per_venue", "max_gross_account", "max_net_account")},
+        "exposure": dict.fromkeys(
+            ("max_gross_per_venue", "max_net_per_venue", "max_gross_account", "max_net_account"), big
+        ),
         "leverage": {"max_leverage": 1000},
         "budgets": {"default_budget": big},
         "stress": {"max_loss": big},

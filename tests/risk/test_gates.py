@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from gekko_agent.domain import OrderSide
 from gekko_agent.risk import Approved, Denied, ReasonCode, Resized, RiskEngine, TradingState, VenueHealth
 
-from .helpers import BTC, D, EURUSD, NOW, PRICES, intent, loose, market, snapshot, with_equity_marks
+from .helpers import BTC, EURUSD, NOW, PRICES, D, intent, loose, market, snapshot, with_equity_marks
 
 
 def _check(cfg_engine: RiskEngine, snap, it):  # type: ignore[no-untyped-def]
@@ -55,12 +55,16 @@ def test_stale_price_is_denied() -> None:
 
 def test_crossed_quote_is_denied() -> None:
     md = dataclasses.replace(market(PRICES[BTC]), bid=D(20010), ask=D(20000), quote_ts=NOW)
-    assert _check(RiskEngine(loose()), snapshot(market={BTC: md}), intent("0.1")).reasons == (ReasonCode.QUOTE_CROSSED,)
+    assert _check(RiskEngine(loose()), snapshot(market={BTC: md}), intent("0.1")).reasons == (
+        ReasonCode.QUOTE_CROSSED,
+    )
 
 
 def test_stale_quote_is_denied() -> None:
     md = dataclasses.replace(market(PRICES[BTC], spread=D(2)), quote_ts=NOW - timedelta(minutes=1))
-    assert _check(RiskEngine(loose()), snapshot(market={BTC: md}), intent("0.1")).reasons == (ReasonCode.QUOTE_STALE,)
+    assert _check(RiskEngine(loose()), snapshot(market={BTC: md}), intent("0.1")).reasons == (
+        ReasonCode.QUOTE_STALE,
+    )
 
 
 def test_required_quote_missing_is_denied() -> None:
@@ -75,7 +79,9 @@ def test_missing_conversion_rate_is_denied() -> None:
 
 
 def test_off_tick_limit_price_is_denied() -> None:
-    assert _check(RiskEngine(loose()), snapshot(), intent("0.1", price="20000.005")).reasons == (ReasonCode.OFF_TICK,)
+    assert _check(RiskEngine(loose()), snapshot(), intent("0.1", price="20000.005")).reasons == (
+        ReasonCode.OFF_TICK,
+    )
 
 
 def test_reducing_state_cuts_a_flip_to_flat() -> None:
@@ -97,7 +103,9 @@ def test_reducing_counts_open_sells_already_working() -> None:
     from gekko_agent.risk import OpenOrder
 
     snap = snapshot(
-        {BTC: D("0.3")}, trading_state=TradingState.REDUCING, open_orders=(OpenOrder("o1", BTC, OrderSide.SELL, D("0.2")),)
+        {BTC: D("0.3")},
+        trading_state=TradingState.REDUCING,
+        open_orders=(OpenOrder("o1", BTC, OrderSide.SELL, D("0.2")),),
     )
     out = _check(RiskEngine(loose()), snap, intent("0.3", OrderSide.SELL))
     assert isinstance(out, Resized)
@@ -142,7 +150,11 @@ def test_venue_circuit_breaker_denies_new_exposure() -> None:
 
 
 def test_unreconciled_venue_denies_new_exposure() -> None:
-    venues = {"binanceus": VenueHealth(1, NOW - timedelta(hours=1), NOW - timedelta(minutes=5), NOW - timedelta(minutes=30))}
+    venues = {
+        "binanceus": VenueHealth(
+            1, NOW - timedelta(hours=1), NOW - timedelta(minutes=5), NOW - timedelta(minutes=30)
+        )
+    }
     out = _check(RiskEngine(loose()), snapshot(venues=venues), intent("0.1"))
     assert out.reasons == (ReasonCode.VENUE_NOT_RECONCILED,)
 

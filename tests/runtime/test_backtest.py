@@ -41,8 +41,16 @@ def test_backtest_on_bundled_data_is_deterministic() -> None:
 
 async def test_every_submitted_order_was_approved_by_risk_first() -> None:
     base = load_config(ROOT / "agent.yaml")
-    cfg = backtest_config(base, strategy="sma_cross", symbol="BTC/USDC", asset_class="crypto_spot",
-                          dataset="binanceus-btcusdc-1m", fee_bps=Decimal(10), cash=Decimal(100000), params={})
+    cfg = backtest_config(
+        base,
+        strategy="sma_cross",
+        symbol="BTC/USDC",
+        asset_class="crypto_spot",
+        dataset="binanceus-btcusdc-1m",
+        fee_bps=Decimal(10),
+        cash=Decimal(100000),
+        params={},
+    )
     journal = MemoryJournal()
     system = build_replay(cfg, journal, start=START, end=END)
     await run_replay(system, start=START)
@@ -75,8 +83,19 @@ def test_sma_cross_buys_on_cross_up_and_sells_on_cross_down(tmp_path: Path) -> N
 
 def test_backtest_cli_json_has_the_documented_keys() -> None:
     result = CliRunner().invoke(
-        app, ["backtest", "--strategy", "sma_cross", "--data", "binanceus-btcusd-1m", "--from", "2023-03-10",
-              "--to", "2023-03-11", "--json"],
+        app,
+        [
+            "backtest",
+            "--strategy",
+            "sma_cross",
+            "--data",
+            "binanceus-btcusd-1m",
+            "--from",
+            "2023-03-10",
+            "--to",
+            "2023-03-11",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -92,7 +111,10 @@ def test_backtest_cli_json_has_the_documented_keys() -> None:
         (["--strategy", "sma_cross", "--data", "nowhere"], "nowhere"),
         (["--strategy", "sma_cross"], "exactly one of --data"),
         (["--strategy", "sma_cross", "--data", "binanceus-btcusd-1m", "--from", "soon"], "--from"),
-        (["--strategy", "sma_cross", "--data", "binanceus-btcusd-1m", "-p", "fast=50"], "fast must be smaller"),
+        (
+            ["--strategy", "sma_cross", "--data", "binanceus-btcusd-1m", "-p", "fast=50"],
+            "fast must be smaller",
+        ),
         (["--strategy", "sma_cross", "--data", "binanceus-btcusd-1m", "-p", "fats=5"], "unknown parameter"),
     ],
 )

@@ -19,9 +19,24 @@ def test_demo_headless_trades_and_journals_everything(tmp_path: Path) -> None:
     ledger = tmp_path / "demo.duckdb"
     env = {**os.environ, "COLUMNS": "120"}
     result = subprocess.run(
-        [sys.executable, "-m", "gekko_agent", "demo", "--config", str(cfg), "--headless", "--speed", "1e9",
-         "--ledger", str(ledger)],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "gekko_agent",
+            "demo",
+            "--config",
+            str(cfg),
+            "--headless",
+            "--speed",
+            "1e9",
+            "--ledger",
+            str(ledger),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "done: equity" in result.stdout

@@ -71,5 +71,7 @@ def check_budget(ctx: OrderContext) -> CheckResult:
     strategy = ctx.intent.strategy
     left = lim.budget_of(strategy) - ctx.snap.strategy_usage.get(strategy, ZERO)
     cap = add_floor(ctx.reducible, div_floor(left, ctx.cpu) if left > 0 else ZERO)
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"strategy {strategy!r} has {max(left, ZERO):,.2f} {lim.currency} of budget left"
     return limit_to(name, cap, ctx.q0, ReasonCode.STRATEGY_BUDGET, detail)

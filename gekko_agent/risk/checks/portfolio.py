@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import numpy as np
-
 from gekko_agent.domain import ZERO, AssetClass
 from gekko_agent.risk.context import (
     OrderContext,
@@ -26,7 +24,11 @@ _ONE = Decimal(1)
 
 
 def check_stress(ctx: OrderContext) -> CheckResult:
-    """Worst scenario loss after the order at most ``stress.max_loss`` (or no worse than now)."""
+    """Worst scenario loss after the order at most ``stress.max_loss`` (or no worse than now).
+
+    A spot coin's value in the account currency moves by the price shock (a quote-currency shock moves
+    the coin's quote price the other way, not its value); quote-currency cash moves by the currency shock.
+    """
     name, lim = "stress", ctx.lim
     if not lim.stress_enabled:
         return skipped(name)
@@ -42,11 +44,17 @@ def check_stress(ctx: OrderContext) -> CheckResult:
         sp = ctx.view.price_shock(leg.scenario, leg.direction, ctx.iid)
         if sp is None:
             return ctx.only_reducing(name, ReasonCode.STRESS_DATA_MISSING, f"no return history for {ctx.iid}")
-        unit_loss = -ctx.sign * ctx.vpu * sp * (_ONE + leg.scenario.currency_shocks.get(ctx.inst.quote, ZERO))
+        shock_ccy = leg.scenario.currency_shocks.get(ctx.inst.quote, ZERO)
+        if ctx.inst.asset_class is AssetClass.CRYPTO_SPOT:  # coin bought, quote cash paid
+            unit_loss = -ctx.sign * ctx.vpu * (sp - shock_ccy)
+        else:  # FX: P&L in the quote currency, converted at the shocked rate
+            unit_loss = -ctx.sign * ctx.vpu * sp * (_ONE + shock_ccy)
         if unit_loss > 0:
             leg_cap = div_floor(sub_floor(room, leg.loss), unit_loss)
             if leg_cap < cap:
                 cap, worst = max(leg_cap, ZERO), leg.name
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"loss in scenario {worst!r} would exceed {lim.stress_max_loss:,.2f} {lim.currency}"
     return limit_to(name, cap, ctx.q0, ReasonCode.STRESS_LOSS, detail)
 
@@ -74,6 +82,10 @@ def check_forecast(ctx: OrderContext) -> CheckResult:
     if unit_loss <= 0:
         return passed(name)
     cap = cap_abs_linear(ctx.eff * unit_loss, unit_loss * ctx.sign, lim.forecast_max_loss, ctx.q0)
+    if cap >= ctx.q0:
+        return passed(name)
+    if cap >= ctx.q0:
+        return passed(name)
     limit = f"{lim.forecast_max_loss:,.2f} {lim.currency}"
     detail = f"forecast {lim.forecast_quantile:.0%} quantile loss would exceed {limit}"
     return limit_to(name, cap, ctx.q0, ReasonCode.FORECAST_VETO, detail)
@@ -130,15 +142,7 @@ def check_var_es(ctx: OrderContext, q: Decimal) -> CheckResult:
     deltas = [dq * float(ctx.vpu)]
     if len(legs) == 2:
         deltas.append(-dq * float(ctx.exec_price * ctx.rate))
-    pnl = base.pnl + base.columns[legs[0]] * deltas[0]
-    variance = base.variance
-    for a, da in zip(legs, deltas, strict=True):
-        variance += 2.0 * da * float(base.sigma_w[a])
-        for b, db in zip(legs, deltas, strict=True):
-            variance += da * db * float(base.cov[a, b])
-    if len(legs) == 2:
-        pnl = pnl + base.columns[legs[1]] * deltas[1]
-    var, es = ctx.view.var_of(np.asarray(pnl), variance, base.scale)
+    var, es = ctx.view.var_after(base, legs, deltas)
     if var > max(lim.max_var, base.var):
         return deny(
             name, ReasonCode.VAR_LIMIT, f"VaR would be {var:,.2f} {lim.currency}, above {lim.max_var:,.2f}"

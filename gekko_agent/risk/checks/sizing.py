@@ -36,7 +36,11 @@ def check_order_notional(ctx: OrderContext) -> CheckResult:
     if not lim.order_enabled:
         return skipped(name)
     cap = div_floor(lim.order_max_notional, ctx.cpu)
+    if cap >= ctx.q0:
+        return passed(name)
     value = _money(ctx.q0 * ctx.cpu, lim.currency)
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"order value {value} exceeds {_money(lim.order_max_notional, lim.currency)}"
     return limit_to(name, cap, ctx.q0, ReasonCode.ORDER_NOTIONAL, detail)
 
@@ -97,6 +101,8 @@ def check_gross_venue(ctx: OrderContext) -> CheckResult:
         return skipped(name)
     assert ctx.inst is not None
     cap = _gross_cap(ctx, ctx.view.gross_venue.get(ctx.inst.venue, ZERO), lim.max_gross_venue)
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"gross exposure on {ctx.inst.venue} would exceed {_money(lim.max_gross_venue, lim.currency)}"
     return limit_to(name, cap, ctx.q0, ReasonCode.GROSS_EXPOSURE_VENUE, detail)
 
@@ -108,6 +114,8 @@ def check_net_venue(ctx: OrderContext) -> CheckResult:
         return skipped(name)
     assert ctx.inst is not None
     cap = _net_cap(ctx, ctx.view.net_venue.get(ctx.inst.venue, ZERO), lim.max_net_venue)
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"net exposure on {ctx.inst.venue} would exceed {_money(lim.max_net_venue, lim.currency)}"
     return limit_to(name, cap, ctx.q0, ReasonCode.NET_EXPOSURE_VENUE, detail)
 
@@ -118,6 +126,8 @@ def check_gross_account(ctx: OrderContext) -> CheckResult:
     if not lim.exposure_enabled:
         return skipped(name)
     cap = _gross_cap(ctx, ctx.view.gross, lim.max_gross_account)
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"account gross exposure would exceed {_money(lim.max_gross_account, lim.currency)}"
     return limit_to(name, cap, ctx.q0, ReasonCode.GROSS_EXPOSURE_ACCOUNT, detail)
 
@@ -128,6 +138,8 @@ def check_net_account(ctx: OrderContext) -> CheckResult:
     if not lim.exposure_enabled:
         return skipped(name)
     cap = _net_cap(ctx, ctx.view.net, lim.max_net_account)
+    if cap >= ctx.q0:
+        return passed(name)
     detail = f"account net exposure would exceed {_money(lim.max_net_account, lim.currency)}"
     return limit_to(name, cap, ctx.q0, ReasonCode.NET_EXPOSURE_ACCOUNT, detail)
 

@@ -128,7 +128,9 @@ class FaultPlan:
             name = _KEYS.get(key.strip().lower())
             if not sep or name is None:
                 known = ", ".join(sorted(_KEYS))
-                raise InvalidInput(f"fault spec item {part.strip()!r}: expected key=value with key in {known}")
+                raise InvalidInput(
+                    f"fault spec item {part.strip()!r}: expected key=value with key in {known}"
+                )
             try:
                 if name == "latency_ms":
                     values[name] = _ms(raw)
@@ -145,7 +147,11 @@ class FaultPlan:
     def describe(self) -> str:
         """The plan as a SPEC string (only the non-default items)."""
         default = FaultPlan()
-        items = [f"{f.name}={getattr(self, f.name)}" for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)]
+        items = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(default, f.name)
+        ]
         return ",".join(items) or "none"
 
 
@@ -260,25 +266,28 @@ class FaultMiddleware:
         rate_limit_body: bytes = b'{"message":"Too many requests"}',
         server_error_body: bytes = b'{"message":"Service unavailable"}',
     ) -> None:
-        self._app = app
-        self._injector = injector
-        self._bodies = {Fault.RATE_LIMIT: (429, rate_limit_body), Fault.SERVER_ERROR: (503, server_error_body)}
+        self.app = app
+        self.injector = injector
+        self._bodies = {
+            Fault.RATE_LIMIT: (429, rate_limit_body),
+            Fault.SERVER_ERROR: (503, server_error_body),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Delay, maybe answer with a fault, else pass the request on."""
         if scope["type"] != "http":
-            await self._app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
-        fault, latency = self._injector.request_fault(headers)
+        fault, latency = self.injector.request_fault(headers)
         if latency:
             await asyncio.sleep(latency / 1000)
         if fault is None:
-            await self._app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         status, body = self._bodies[fault]
         out = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if fault is Fault.RATE_LIMIT:
-            out.append((b"retry-after", str(self._injector.plan.retry_after_s).encode()))
+            out.append((b"retry-after", str(self.injector.plan.retry_after_s).encode()))
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": body})

@@ -35,7 +35,14 @@ from gekko_agent.domain.money import Price, Quantity
 from gekko_agent.errors import InvalidInput
 from gekko_agent.execution.ports import Quote
 from gekko_agent.testing.sim.faults import ASGIApp, FaultPlan
-from gekko_agent.venues.paper import BookDepth, FeeSchedule, FillModel, NoSlippage, PaperVenue, PaperVenueConfig
+from gekko_agent.venues.paper import (
+    BookDepth,
+    FeeSchedule,
+    FillModel,
+    NoSlippage,
+    PaperVenue,
+    PaperVenueConfig,
+)
 
 __all__ = ["PROTOCOLS", "SimProtocol", "SimServer", "load_protocol", "market_venue", "standing_quote"]
 

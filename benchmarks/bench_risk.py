@@ -1,0 +1,152 @@
+"""Benchmark of ``RiskEngine.check()`` with every check on (forecast included), for 1, 10 and 100 positions.
+
+Prints µs per check (median, p99), checks per second, and the once-per-snapshot cost of building the
+cached portfolio view (valuation, exposure sums, VaR vectors over 1,440 returns, stress legs).
+
+    .venv/bin/python benchmarks/bench_risk.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from gekko_agent.domain import (
+    AssetClass,
+    Instrument,
+    OrderIntent,
+    OrderSide,
+    OrderType,
+    Position,
+    Price,
+    Quantity,
+)
+from gekko_agent.risk import (
+    ForecastQuantiles,
+    MarketData,
+    RiskConfig,
+    RiskEngine,
+    RiskSnapshot,
+    RollingReturns,
+    VenueHealth,
+)
+
+NOW = datetime(2023, 3, 8, 12, tzinfo=UTC)
+CALLS = 20_000
+
+EXPOSURE_KEYS = ("max_gross_per_venue", "max_net_per_venue", "max_gross_account", "max_net_account")
+
+
+def build(n: int) -> tuple[RiskEngine, RiskSnapshot, list[OrderIntent]]:
+    """An engine with every check on and a snapshot holding ``n`` positions."""
+    rng = np.random.default_rng(n)
+    iids = [f"C{i}/USD@binanceus" for i in range(n)]
+    instruments = {
+        iid: Instrument(
+            iid.split("@")[0], "binanceus", AssetClass.CRYPTO_SPOT, Decimal("0.01"), Decimal("0.001")
+        )
+        for iid in iids
+    }
+    prices = {iid: Decimal(int(rng.integers(1_000, 50_000))) for iid in iids}
+    positions = {
+        iid: Position(iid, "USD", AssetClass.CRYPTO_SPOT, Decimal("0.05"), prices[iid]) for iid in iids
+    }
+    window = RollingReturns(iids, 1440, 60)
+    for row in rng.standard_normal((1440, n)) * 0.001:
+        window.push(row)
+    cfg = RiskConfig.model_validate(
+        {
+            "order": {"max_notional": 1_000_000},
+            "position": {"max_notional": 1_000_000},
+            "exposure": dict.fromkeys(
+                ("max_gross_per_venue", "max_net_per_venue", "max_gross_account", "max_net_account"), 10**9
+            ),
+            "leverage": {"max_leverage": 10},
+            "budgets": {"default_budget": 10**9},
+            "stress": {"max_loss": 10**9},
+            "var": {"max_var": 10**9, "max_es": 10**9},
+            "forecast": {"enabled": True, "max_loss": 10**9},
+            "sessions": {"maintenance": [{"venue": "binanceus", "weekly_start": "sun 02:00"}]},
+        }
+    )
+    snap = RiskSnapshot(
+        now=NOW,
+        account_currency="USD",
+        cash={"USD": Decimal(10_000_000)},
+        positions=positions,
+        instruments=instruments,
+        market={iid: MarketData(p, NOW, p - 1, p + 1, NOW) for iid, p in prices.items()},
+        equity_day_start=Decimal(10_000_000),
+        equity_peak=Decimal(10_000_000),
+        submit_times=tuple(NOW - timedelta(seconds=s * 30) for s in range(5)),
+        venues={"binanceus": VenueHealth(0, NOW - timedelta(hours=1), None, NOW - timedelta(minutes=5))},
+        returns=window.window(),
+        forecasts={
+            iid: ForecastQuantiles({Decimal("0.05"): Decimal("-0.02"), Decimal("0.95"): Decimal("0.02")})
+            for iid in iids
+        },
+    )
+    intents = []
+    for k in range(64):
+        iid = iids[k % n]
+        side = OrderSide.BUY if k % 2 == 0 else OrderSide.SELL
+        limit = k % 3 == 0
+        intents.append(
+            OrderIntent(
+                f"b{k}",
+                iid,
+                side,
+                Quantity(Decimal("0.01") * (1 + k % 5)),
+                OrderType.LIMIT if limit else OrderType.MARKET,
+                limit_price=Price(prices[iid]) if limit else None,
+            )
+        )
+    return RiskEngine(cfg), snap, intents
+
+
+def run(n: int) -> tuple[float, float, float, float, dict[str, int]]:
+    """(median µs, p99 µs, checks/s, view build µs, outcome counts) for ``n`` positions."""
+    engine, snap, intents = build(n)
+    t0 = time.perf_counter_ns()
+    engine.view(snap).var_base()
+    engine.view(snap).stress_legs()
+    view_us = (time.perf_counter_ns() - t0) / 1000
+    counts: dict[str, int] = {}
+    for it in intents:
+        name = type(engine.check(it, snap)).__name__
+        counts[name] = counts.get(name, 0) + 1
+    samples = []
+    clock = time.perf_counter_ns
+    check = engine.check
+    m = len(intents)
+    start = clock()
+    for i in range(CALLS):
+        it = intents[i % m]
+        t = clock()
+        check(it, snap)
+        samples.append(clock() - t)
+    total_s = (clock() - start) / 1e9
+    samples.sort()
+    median = statistics.median(samples) / 1000
+    p99 = samples[int(len(samples) * 0.99)] / 1000
+    return median, p99, CALLS / total_s, view_us, counts
+
+
+def main() -> None:
+    """Print the table."""
+    print(f"RiskEngine.check(), all checks on, {CALLS:,} calls per row, VaR over 1,440 returns")
+    print(
+        f"{'positions':>9} | {'median µs':>9} | {'p99 µs':>8} | {'checks/s':>9} | {'view µs':>9} | outcomes"
+    )
+    print("-" * 80)
+    for n in (1, 10, 100):
+        median, p99, rate, view_us, counts = run(n)
+        print(f"{n:>9} | {median:>9.1f} | {p99:>8.1f} | {rate:>9,.0f} | {view_us:>9,.0f} | {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Configuration of a ccxt venue and construction of its async ccxt client.
+
+``base_url`` points every REST endpoint of the exchange at another host (a testnet, a proxy, or a
+loopback simulator): the scheme and host of each URL in ``exchange.urls['api']`` are replaced and
+its path kept, so ``https://api.binance.us/api/v3`` becomes ``http://127.0.0.1:PORT/api/v3``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt.async_support as ccxt
+
+from gekko_agent.errors import ConfigError
+
+__all__ = ["CcxtVenueConfig", "build_exchange"]
+
+# How each exchange finds an order by our client id, when it can (others: list orders and match).
+_CLIENT_ID_PARAMS: Mapping[str, str] = {"binance": "origClientOrderId", "binanceus": "origClientOrderId"}
+
+
+@dataclass(frozen=True, slots=True)
+class CcxtVenueConfig:
+    """A ccxt-backed venue.
+
+    Attributes:
+        exchange_id: ccxt exchange id (``binanceus``, ``coinbase``, any other ccxt id).
+        name: venue name in instrument ids (defaults to ``exchange_id``).
+        api_key: API key (read from the environment by the caller, never from a file).
+        secret: API secret (for Coinbase: the PEM private key or the HMAC secret).
+        password: passphrase, for exchanges that need one.
+        base_url: replace the scheme and host of every API URL (testnet, simulator); None keeps them.
+        timeout_ms: per-request timeout.
+        enable_rate_limit: let ccxt pace requests by the exchange's published limits.
+        symbols: canonical ``BASE/QUOTE`` symbols polled for fills and used to find orders by client
+            id; empty means every market the venue lists (fine for small venues and simulators).
+        client_id_param: request parameter that finds an order by client id (None: list and match);
+            defaults per exchange.
+        lookup_attempts: after an ambiguous submit, how many times to look the order up before
+            deciding it was not placed.
+        lookup_delay_s: pause between those lookups.
+        max_client_order_id_length: longest client order id the venue accepts.
+        options: extra ccxt options merged into the exchange's.
+    """
+
+    exchange_id: str
+    name: str = ""
+    api_key: str | None = None
+    secret: str | None = None
+    password: str | None = None
+    base_url: str | None = None
+    timeout_ms: int = 10_000
+    enable_rate_limit: bool = True
+    symbols: tuple[str, ...] = ()
+    client_id_param: str | None = None
+    lookup_attempts: int = 3
+    lookup_delay_s: float = 0.2
+    max_client_order_id_length: int = 36
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def venue_name(self) -> str:
+        """The name in instrument ids."""
+        return (self.name or self.exchange_id).lower()
+
+    @property
+    def lookup_param(self) -> str | None:
+        """The client-id lookup parameter in effect."""
+        return self.client_id_param or _CLIENT_ID_PARAMS.get(self.exchange_id)
+
+
+def _rebase(urls: Any, base: str) -> Any:
+    if isinstance(urls, str):
+        parts = urlsplit(urls)
+        return base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+    if isinstance(urls, dict):
+        return {key: _rebase(value, base) for key, value in urls.items()}
+    return urls
+
+
+def build_exchange(config: CcxtVenueConfig) -> Any:
+    """An async ccxt exchange for ``config``, answering numbers as decimal strings.
+
+    Raises:
+        ConfigError: unknown exchange id.
+    """
+    cls = getattr(ccxt, config.exchange_id, None)
+    if cls is None:
+        raise ConfigError("agent.yaml", "venue.exchange", f"ccxt has no exchange {config.exchange_id!r}")
+    params: dict[str, Any] = {
+        "enableRateLimit": config.enable_rate_limit,
+        "timeout": config.timeout_ms,
+        "options": {"fetchOpenOrders": {"warnWithoutSymbol": False}, **dict(config.options)},
+    }
+    for key, value in (("apiKey", config.api_key), ("secret", config.secret), ("password", config.password)):
+        if value:
+            params[key] = value
+    exchange = cls(params)
+    exchange.number = str
+    if config.base_url:
+        exchange.urls["api"] = _rebase(exchange.urls["api"], config.base_url)
+    return exchange

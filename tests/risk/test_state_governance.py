@@ -1,0 +1,193 @@
+"""Trading state machine, breakers, the flatten flow, governed limit changes and the human capability."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from datetime import timedelta
+
+import pytest
+
+from gekko_agent.domain import LimitChanged, OrderSide, TradingStateChanged, encode
+from gekko_agent.errors import DataNotFound, InvalidInput
+from gekko_agent.risk import (
+    ActorAuthority,
+    Approved,
+    Denied,
+    HumanActor,
+    LimitGovernor,
+    ProposalStatus,
+    ReasonCode,
+    RiskConfig,
+    RiskEngine,
+    TradingState,
+    TradingStateMachine,
+    VenueHealth,
+    to_event,
+)
+from gekko_agent.risk.governance import is_loosening
+
+from .helpers import BTC, NOW, D, intent, loose, snapshot, with_equity_marks
+
+OPS = ActorAuthority(["alice", "bob"])
+ALICE = OPS.human("alice", "cli")
+BOB = OPS.human("bob", "slack")
+
+
+def _losing(loss_fraction: str, positions: dict[str, D] | None = None):  # type: ignore[no-untyped-def,valid-type]
+    eng = RiskEngine(loose())
+    snap = with_equity_marks(snapshot(positions), eng)
+    eq = eng.view(snap).equity
+    assert eq is not None
+    start = eq / (1 - D(loss_fraction))
+    return eng, dataclasses.replace(snap, equity_day_start=start, equity_peak=start)
+
+
+def test_human_actor_cannot_be_minted_without_authority() -> None:
+    with pytest.raises(InvalidInput):
+        HumanActor("mallory", "mcp")
+    with pytest.raises(InvalidInput):
+        OPS.human("mallory", "slack")
+
+
+def test_agent_facing_packages_do_not_import_the_authority() -> None:
+    root = pathlib.Path(__file__).resolve().parents[2]
+    for pkg in ("tools", "gekko_agent/agent", "gekko_agent/tools", "strategies", "prompts"):
+        for path in (root / pkg).rglob("*.py") if (root / pkg).exists() else []:
+            text = path.read_text()
+            assert "ActorAuthority" not in text, path
+            assert "_CAPABILITY" not in text, path
+
+
+def test_daily_loss_breaker_moves_to_reducing_then_halted() -> None:
+    machine = TradingStateMachine()
+    eng, snap = _losing("0.035")
+    events = machine.evaluate(snap, eng.limits)
+    assert [e.new for e in events] == ["reducing"]
+    assert events[0].actor == "breaker:daily_loss"
+    eng, snap = _losing("0.06")
+    assert [e.new for e in machine.evaluate(snap, eng.limits)] == ["halted"]
+    assert machine.evaluate(snap, eng.limits) == []
+
+
+def test_drawdown_breaker_halts_directly_past_halt_level() -> None:
+    machine = TradingStateMachine()
+    eng, snap = _losing("0.02")
+    snap = dataclasses.replace(snap, equity_peak=snap.equity_peak * 2)  # type: ignore[operator]
+    events = machine.evaluate(snap, eng.limits)
+    assert [(e.new, e.actor) for e in events] == [("halted", "breaker:drawdown")]
+
+
+def test_venue_circuit_breaker_moves_to_reducing() -> None:
+    eng = RiskEngine(loose())
+    snap = with_equity_marks(snapshot(venues={"binanceus": VenueHealth(5, NOW, NOW, NOW)}), eng)
+    events = TradingStateMachine().evaluate(snap, eng.limits)
+    assert [(e.new, e.actor) for e in events] == [("reducing", "breaker:venue:binanceus")]
+
+
+def test_breakers_never_de_escalate() -> None:
+    machine = TradingStateMachine(TradingState.HALTED)
+    eng, snap = _losing("0.0")
+    assert machine.evaluate(snap, eng.limits) == []
+    assert machine.state is TradingState.HALTED
+
+
+def test_operator_flow_halted_reducing_flat_halted_then_resume() -> None:
+    machine = TradingStateMachine()
+    eng, snap = _losing("0.06", {BTC: D(1)})
+    assert machine.evaluate(snap, eng.limits)[-1].new == "halted"
+    snap_halted = dataclasses.replace(snap, trading_state=machine.state)
+    assert isinstance(eng.check(intent("1", OrderSide.SELL), snap_halted), Denied)
+    assert eng.check_cancel(snap_halted).allowed
+    ev = machine.begin_flatten(ALICE, "close out after the loss", NOW)
+    assert (ev.old, ev.new, ev.actor) == ("halted", "reducing", "alice@cli")
+    assert machine.evaluate(snap, eng.limits) == []  # the acknowledged breach does not re-halt
+    snap_reducing = dataclasses.replace(snap, trading_state=machine.state)
+    assert isinstance(eng.check(intent("1", OrderSide.SELL), snap_reducing), Approved)
+    assert eng.check(intent("0.1"), snap_reducing).reasons[0] is ReasonCode.TRADING_REDUCING
+    sold = {"USD": snap.cash["USD"] + D(20_000), "USDC": D(0)}  # the sell filled at the mark
+    flat = dataclasses.replace(snap, positions={}, cash=sold, trading_state=machine.state)
+    ev2 = machine.evaluate(flat, eng.limits)
+    assert [(e.old, e.new, e.actor) for e in ev2] == [("reducing", "halted", "system")]
+    resumed = machine.resume(BOB, "reviewed", NOW + timedelta(hours=1))
+    assert isinstance(resumed, TradingStateChanged)
+    assert (resumed.new, resumed.actor) == ("active", "bob@slack")
+
+
+def test_state_change_requires_a_human_actor() -> None:
+    with pytest.raises(InvalidInput):
+        TradingStateMachine(TradingState.HALTED).resume("agent", "let me trade", NOW)  # type: ignore[arg-type]
+
+
+def test_tightening_by_a_human_applies_at_once() -> None:
+    gov = LimitGovernor(RiskConfig())
+    p, events = gov.change("order.max_notional", "5000", ALICE, "calmer", NOW)
+    assert p.status is ProposalStatus.APPLIED
+    assert events == [
+        LimitChanged(
+            ts=NOW, key="order.max_notional", old="10000", new="5000", actor="alice", reason="calmer"
+        )
+    ]
+    assert gov.limits.order_max_notional == D(5000)
+
+
+def test_loosening_needs_two_distinct_approvers() -> None:
+    gov = LimitGovernor(RiskConfig())
+    p, events = gov.change("order.max_notional", "50000", ALICE, "bigger", NOW)
+    assert (p.status, p.loosening, p.needs, events) == (ProposalStatus.PENDING, True, 2, [])
+    with pytest.raises(InvalidInput):
+        gov.approve(p.proposal_id, ALICE, NOW)
+    p2, events = gov.approve(p.proposal_id, BOB, NOW)
+    assert p2.status is ProposalStatus.APPLIED
+    assert events[0].actor == "alice+bob"
+    assert gov.limits.order_max_notional == D(50000)
+
+
+def test_agent_proposal_waits_for_approval() -> None:
+    gov = LimitGovernor(RiskConfig.model_validate({"governance": {"two_approvers_to_loosen": False}}))
+    p = gov.propose("var.max_var", "9000", "agent:llm", "more room", NOW)
+    assert p.status is ProposalStatus.PENDING
+    assert gov.limits.max_var == D(5000)
+    assert gov.pending() == [p]
+    applied, events = gov.approve(p.proposal_id, ALICE, NOW)
+    assert applied.status is ProposalStatus.APPLIED
+    assert encode(events[0])["new"] == "9000"
+
+
+def test_rejected_proposal_cannot_be_approved() -> None:
+    gov = LimitGovernor(RiskConfig())
+    p = gov.propose("breakers.daily_loss.enabled", "false", "agent:llm", "", NOW)
+    assert p.loosening
+    gov.reject(p.proposal_id, ALICE)
+    with pytest.raises(DataNotFound):
+        gov.approve(p.proposal_id, BOB, NOW)
+
+
+def test_invalid_or_unknown_limit_change_is_refused() -> None:
+    gov = LimitGovernor(RiskConfig())
+    with pytest.raises(InvalidInput):
+        gov.propose("order.max_notionl", "1", "agent:llm", "", NOW)
+    with pytest.raises(InvalidInput):
+        gov.change("order.max_notional", "-5", ALICE, "", NOW)
+
+
+def test_loosening_direction_follows_the_field() -> None:
+    assert is_loosening("var.confidence", D("0.99"), D("0.95"))
+    assert not is_loosening("var.confidence", D("0.95"), D("0.99"))
+    assert is_loosening("order.max_notional", D(1), D(2))
+    assert is_loosening("order.default_max_quantity", D(1), None)
+    assert is_loosening("allow_list.instruments", ["a"], ["a", "b"])
+    assert not is_loosening("market_data.require_quote", False, True)
+
+
+def test_to_event_carries_reasons_and_quantity() -> None:
+    eng = RiskEngine(loose(order={"max_notional": 2000}))
+    it = intent("1", price="20000.00")
+    out = eng.check(it, with_equity_marks(snapshot(), eng))
+    ev = to_event(out, NOW)
+    assert (ev.outcome, ev.reasons, ev.approved_quantity, ev.intent_id) == (
+        "resized",
+        ("order_notional",),
+        D("0.1"),
+        "i-1",
+    )
