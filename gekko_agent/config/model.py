@@ -244,6 +244,11 @@ class GekkoConfig(_Model):
                     raise ValueError(
                         f"strategies[{i}].instruments: {iid!r} is not listed under `instruments`"
                     )
+        if self.risk.currency != self.account.currency:
+            raise ValueError(
+                f"risk.currency {self.risk.currency!r} must equal account.currency {self.account.currency!r} "
+                "(money limits are in the account currency)"
+            )
         if self.mode is Mode.LIVE and any(isinstance(v, PaperVenueConfig) for v in self.venues.values()):
             names = [n for n, v in self.venues.items() if isinstance(v, PaperVenueConfig)]
             raise ValueError(f"mode live cannot use paper venue(s) {names}; use mode paper")

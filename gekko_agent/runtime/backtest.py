@@ -43,6 +43,7 @@ def backtest_config(
     data = base.model_dump(mode="python")
     data["mode"] = "backtest"
     data["account"] = {"currency": quote, "starting_cash": {quote: cash}}
+    data["risk"] = {**data["risk"], "currency": quote}
     data["venues"] = {
         "paper": {
             "kind": "paper",
