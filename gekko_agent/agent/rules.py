@@ -6,7 +6,7 @@ With no LLM configured this is who decides; every screen and log names it (``rul
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from gekko_agent.agent.strategy import Strategy, StrategyContext
@@ -41,7 +41,9 @@ class RulesBrain:
             for iid in s.instruments:
                 self._by_instrument.setdefault(iid, []).append(s)
 
-    def _decide(self, intents: list[OrderIntent], ctx: StrategyContext, trigger: str) -> list[OrderIntent]:
+    def _decide(
+        self, intents: list[OrderIntent], ctx: StrategyContext, trigger: Callable[[], str]
+    ) -> list[OrderIntent]:
         if not intents:
             return intents
         decision = new_id("dc")
@@ -56,7 +58,7 @@ class RulesBrain:
                 brain=self.name,
                 action="propose_orders",
                 summary=summary,
-                detail={"trigger": trigger, "intents": [i.intent_id for i in stamped]},
+                detail={"trigger": trigger(), "intents": [i.intent_id for i in stamped]},
             )
         )
         return stamped
@@ -66,11 +68,11 @@ class RulesBrain:
         intents: list[OrderIntent] = []
         for s in self._by_instrument.get(bar.instrument_id, ()):
             intents.extend(s.on_bar(bar, ctx))
-        return self._decide(intents, ctx, f"bar {bar.instrument_id} {bar.ts.isoformat()}")
+        return self._decide(intents, ctx, lambda: f"bar {bar.instrument_id} {bar.ts.isoformat()}")
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> list[OrderIntent]:
         """Tell the strategies on the fill's instrument."""
         intents: list[OrderIntent] = []
         for s in self._by_instrument.get(fill.instrument_id, ()):
             intents.extend(s.on_fill(fill, ctx))
-        return self._decide(intents, ctx, f"fill {fill.fill_id}")
+        return self._decide(intents, ctx, lambda: f"fill {fill.fill_id}")

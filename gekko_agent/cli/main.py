@@ -58,7 +58,11 @@ app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
 app.add_typer(config_cli.app, name="config", help="Check and explain agent.yaml.")
 app.add_typer(ledger_cli.app, name="ledger", help="Query the journal of decisions, orders and fills.")
 app.add_typer(risk_cli.app, name="risk", help="Risk state, limits, dry-run checks, VaR and stress.")
-app.add_typer(venue_sim_cli.app, name="venue-sim", help="Serve a venue's wire protocol (binance, oanda) on loopback.")
+app.add_typer(
+    venue_sim_cli.app,
+    name="venue-sim",
+    help="Serve a venue's wire protocol (binance, coinbase, oanda) on loopback.",
+)
 
 
 def main() -> None:

@@ -98,6 +98,7 @@ class ExecutionEngine:
         self.retry_delay = retry_delay
         self.rate_window = rate_window
         self.orders: dict[str, Order] = {}
+        self._open: dict[str, Order] = {}
         self.stats: dict[str, VenueStats] = {name: VenueStats(connected_at=clock.now()) for name in venues}
         self.submit_times: deque[datetime] = deque()
         self.cancel_times: deque[datetime] = deque()
@@ -133,7 +134,7 @@ class ExecutionEngine:
             )
         )
         order = order.transition(OrderStatus.SUBMITTED, now)
-        self.orders[order.client_order_id] = order
+        self._store(order)
         self.submit_times.append(now)
         self._trim(self.submit_times)
         request = OrderRequest.from_order(order)
@@ -226,7 +227,7 @@ class ExecutionEngine:
         except IllegalTransition as exc:
             self._emit(AlertRaised(ts=now, level="error", source="execution", message=str(exc)))
             return
-        self.orders[order.client_order_id] = order
+        self._store(order)
         self._emit(
             OrderUpdated(
                 ts=now,
@@ -254,7 +255,7 @@ class ExecutionEngine:
             except IllegalTransition as exc:
                 self._emit(AlertRaised(ts=fill.ts, level="error", source="execution", message=str(exc)))
                 return True
-            self.orders[order.client_order_id] = updated
+            self._store(updated)
             self._emit(
                 OrderUpdated(
                     ts=fill.ts,
@@ -290,9 +291,16 @@ class ExecutionEngine:
             self._adopt(known, ())
         return self.orders[client_order_id]
 
+    def _store(self, order: Order) -> None:
+        self.orders[order.client_order_id] = order
+        if order.is_open:
+            self._open[order.client_order_id] = order
+        else:
+            self._open.pop(order.client_order_id, None)
+
     def open_orders(self) -> list[Order]:
-        """Orders that may still fill."""
-        return [o for o in self.orders.values() if o.is_open]
+        """Orders that may still fill (kept incrementally: cost grows with open orders, not history)."""
+        return list(self._open.values())
 
     # -- venue health ----------------------------------------------------------------------------
 

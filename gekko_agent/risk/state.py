@@ -105,6 +105,11 @@ class TradingStateMachine:
         return self._state
 
     @property
+    def quiet(self) -> bool:
+        """True when no breaker was tripped at the last evaluation and no flatten is under way."""
+        return not self._tripped and not self._flatten and not self._acknowledged
+
+    @property
     def flattening(self) -> bool:
         """True while REDUCING was entered from HALTED to flatten (returns to HALTED when flat)."""
         return self._flatten

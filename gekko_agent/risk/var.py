@@ -17,7 +17,6 @@ window, so appending a row costs O(N²) and the window's covariance is ready wit
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, Decimal
 from statistics import NormalDist
@@ -122,37 +121,48 @@ class RollingReturns:
         self.capacity = capacity
         self.interval_seconds = interval_seconds
         n = len(self.factors)
-        self._rows: deque[FloatArray] = deque()
+        # rows live contiguously in buf[lo:hi]; when hi reaches the end the window is moved to the front
+        self._buf = np.zeros((2 * capacity, n))
+        self._lo = 0
+        self._hi = 0
         self._sum = np.zeros(n)
         self._cross = np.zeros((n, n))
         self._version = 0
         self._pushes = 0
+        self._cached: ReturnWindow | None = None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._hi - self._lo
 
     def push(self, row: Sequence[float] | FloatArray) -> None:
         """Append one row of returns (one per factor), dropping the oldest beyond capacity. O(N²)."""
         r = np.asarray(row, dtype=np.float64).reshape(-1)
         if r.shape[0] != len(self.factors) or not np.all(np.isfinite(r)):
             raise InvalidInput(f"a return row needs {len(self.factors)} finite values")
-        self._rows.append(r)
+        if self._hi == self._buf.shape[0]:
+            kept = self._hi - self._lo
+            self._buf[:kept] = self._buf[self._lo : self._hi]
+            self._lo, self._hi = 0, kept
+        self._buf[self._hi] = r
+        self._hi += 1
         self._sum += r
         self._cross += np.outer(r, r)
-        if len(self._rows) > self.capacity:
-            old = self._rows.popleft()
+        if self._hi - self._lo > self.capacity:
+            old = self._buf[self._lo]
+            self._lo += 1
             self._sum -= old
             self._cross -= np.outer(old, old)
         self._version += 1
         self._pushes += 1
+        self._cached = None
         if self._pushes % 4096 == 0:  # refresh the running sums to stop float drift
-            arr = np.vstack(self._rows)
+            arr = self._buf[self._lo : self._hi]
             self._sum = arr.sum(axis=0)
             self._cross = arr.T @ arr
 
     def covariance(self) -> FloatArray:
         """Sample covariance (ddof=1) of the window from the running sums. O(N²)."""
-        t = len(self._rows)
+        t = len(self)
         n = len(self.factors)
         if t < 2:
             return np.zeros((n, n))
@@ -161,10 +171,11 @@ class RollingReturns:
         return cov
 
     def window(self) -> ReturnWindow:
-        """A read-only :class:`ReturnWindow` of the current rows (copies them once)."""
-        n = len(self.factors)
-        arr = np.vstack(self._rows) if self._rows else np.zeros((0, n))
-        arr.setflags(write=False)
-        cov = self.covariance()
-        cov.setflags(write=False)
-        return ReturnWindow(self.factors, arr, self.interval_seconds, cov, self._version)
+        """A read-only :class:`ReturnWindow` of the current rows (one contiguous copy, cached per version)."""
+        if self._cached is None:
+            arr = self._buf[self._lo : self._hi].copy()
+            arr.setflags(write=False)
+            cov = self.covariance()
+            cov.setflags(write=False)
+            self._cached = ReturnWindow(self.factors, arr, self.interval_seconds, cov, self._version)
+        return self._cached

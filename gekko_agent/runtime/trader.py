@@ -93,6 +93,7 @@ class Trader:
         self.instruments = dict(instruments)
         self.equity = EquityMarks()
         self.machine = TradingStateMachine()
+        self._owner: dict[InstrumentId, str] = {}  # last strategy that traded each instrument (budgets)
         self.stats = TraderStats()
         self.trading = True
         self.recent: list[tuple[OrderIntent, RiskOutcome]] = []
@@ -147,9 +148,7 @@ class Trader:
     def _strategy_usage(self) -> dict[str, Decimal]:
         usage: dict[str, Decimal] = {}
         p = self.execution.portfolio
-        owner: dict[InstrumentId, str] = {}
-        for order in self.execution.orders.values():
-            owner[order.instrument_id] = order.intent.strategy
+        owner = self._owner
         for iid, pos in p.positions.items():
             if pos.quantity and iid in self.book.market:
                 name = owner.get(iid, "manual")
@@ -203,13 +202,37 @@ class Trader:
             self.stats.resized += 1
         else:
             self.stats.approved += 1
+        self._owner[outcome.intent.instrument_id] = outcome.intent.strategy
         await self.execution.submit(outcome.intent)
         self.stats.orders += 1
         return outcome
 
     # -- trading state ---------------------------------------------------------------------------
 
+    def _breakers_may_trip(self) -> bool:
+        """Cheap pre-test on every bar: False only when no breaker can be near its threshold.
+
+        Loss fractions are measured here from the engine's own equity marks; the evaluation is skipped
+        only while they are below half of the smallest configured level, no venue has an error, and
+        the state machine reports nothing tripped — so a breaker is never late by more than zero bars.
+        """
+        if not self.machine.quiet or any(s.consecutive_errors for s in self.execution.stats.values()):
+            return True
+        eq = self.equity
+        if eq.now is None:
+            return True
+        limits = self.risk.limits
+        for br, ref in ((limits.daily_loss, eq.day_start), (limits.drawdown, eq.peak)):
+            levels = [x for x in (br.reduce_at, br.halt_at) if x is not None]
+            if not br.enabled or not levels or not ref:
+                continue
+            if (ref - eq.now) / ref >= min(levels) / 2:
+                return True
+        return False
+
     def _apply_breakers(self) -> None:
+        if not self._breakers_may_trip():
+            return
         for change in self.machine.evaluate(self.snapshot_for_breakers(), self.risk.limits):
             self.journal.append(change)
             self.journal.append(
