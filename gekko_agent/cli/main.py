@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from gekko_agent.cli import config as config_cli
 from gekko_agent.cli import data as data_cli
+from gekko_agent.cli import forecast as forecast_cli
 from gekko_agent.cli import ledger as ledger_cli
 from gekko_agent.cli import risk as risk_cli
 from gekko_agent.cli import trading as trading_cli
@@ -57,6 +58,9 @@ app.command("backtest", help="Backtest a strategy on bundled data or your own CS
 app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
 app.add_typer(config_cli.app, name="config", help="Check and explain agent.yaml.")
 app.add_typer(ledger_cli.app, name="ledger", help="Query the journal of decisions, orders and fills.")
+app.add_typer(
+    forecast_cli.app, name="forecast", help="Train, evaluate and query the torch return-quantile forecaster."
+)
 app.add_typer(risk_cli.app, name="risk", help="Risk state, limits, dry-run checks, VaR and stress.")
 app.add_typer(
     venue_sim_cli.app,

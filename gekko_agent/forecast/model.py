@@ -8,6 +8,7 @@ return. Monotonicity is built in rather than hoped for: the head emits the lowes
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 from collections.abc import Sequence
@@ -62,7 +63,7 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         qs = self.quantiles
-        if not qs or any(not 0 < q < 1 for q in qs) or any(b <= a for a, b in zip(qs, qs[1:], strict=False)):
+        if not qs or any(not 0 < q < 1 for q in qs) or any(b <= a for a, b in itertools.pairwise(qs)):
             raise InvalidInput(f"quantiles must be strictly increasing within (0, 1), got {qs}")
         if self.n_features < 1 or self.hidden < 1 or self.layers < 1:
             raise InvalidInput("n_features, hidden and layers must all be at least 1")
@@ -133,7 +134,7 @@ def pinball_loss(pred: Tensor, target: Tensor, levels: Tensor) -> Tensor:
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch so a CPU training run repeats exactly."""
     random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - legacy global state some libraries still read
+    np.random.seed(seed)  # legacy global state some libraries still read
     torch.manual_seed(seed)
 
 
@@ -170,7 +171,9 @@ def select_device(requested: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def predict_batches(model: QuantileMLP, x: np.ndarray[Any, Any], device: torch.device) -> np.ndarray[Any, Any]:
+def predict_batches(
+    model: QuantileMLP, x: np.ndarray[Any, Any], device: torch.device
+) -> np.ndarray[Any, Any]:
     """Run ``model`` in eval mode over a standardized matrix; returns a float64 ``rows × Q`` array."""
     model.eval()
     with torch.inference_mode():
