@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -127,16 +126,8 @@ class SimExchange:
         raise OrderNotFound(venue_order_id)
 
     async def all_orders(self) -> list[VenueOrder]:
-        """Every accepted order, oldest first (the paper venue's open orders plus those with fills)."""
-        seen: dict[str, VenueOrder] = {}
-        for cid in self._known_client_ids():
-            order = await self.venue.order_status(cid)
-            if order.status is not OrderStatus.REJECTED:
-                seen[cid] = order
-        return list(seen.values())
-
-    def _known_client_ids(self) -> Iterable[str]:
-        return list(self.venue._orders)
+        """Every accepted order, oldest first (the paper venue forgets nothing; rejects are left out)."""
+        return [o for o in self.venue.orders() if o.status is not OrderStatus.REJECTED]
 
     async def fills_of(self, client_order_id: str) -> tuple[Fill, ...]:
         """Fills of one order, oldest first."""
@@ -151,8 +142,7 @@ class SimExchange:
     async def free_and_locked(self) -> dict[str, tuple[Decimal, Decimal]]:
         """Per currency: (free, reserved by open orders)."""
         out: dict[str, tuple[Decimal, Decimal]] = {}
-        account = self.venue._account
         for ccy, money in (await self.venue.balances()).items():
-            free = account.free(ccy)
+            free = self.venue.free(ccy)
             out[ccy] = (free, money.amount - free)
         return out

@@ -7,7 +7,7 @@ its path kept, so ``https://api.binance.us/api/v3`` becomes ``http://127.0.0.1:P
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +20,22 @@ __all__ = ["CcxtVenueConfig", "build_exchange"]
 
 # How each exchange finds an order by our client id, when it can (others: list orders and match).
 _CLIENT_ID_PARAMS: Mapping[str, str] = {"binance": "origClientOrderId", "binanceus": "origClientOrderId"}
+# The create-order parameter carrying our client id, where ccxt does not read ``clientOrderId``
+# (ccxt's coinbase makes its own ``client_order_id`` and drops ``clientOrderId``).
+_SUBMIT_CLIENT_ID_PARAMS: Mapping[str, str] = {"coinbase": "client_order_id"}
+
+
+def _coinbase_market_buy(amount: str) -> dict[str, Any]:
+    # ccxt sizes a coinbase market buy in quote (``quote_size``) and wants a price to compute it;
+    # Advanced Trade also takes ``base_size``, so send the base quantity as asked.
+    return {
+        "createMarketBuyOrderRequiresPrice": False,
+        "order_configuration": {"market_market_ioc": {"base_size": amount}},
+    }
+
+
+# Extra create-order params for a market buy of ``amount`` base units, where ccxt needs them.
+_MARKET_BUY_PARAMS: Mapping[str, Callable[[str], dict[str, Any]]] = {"coinbase": _coinbase_market_buy}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +86,16 @@ class CcxtVenueConfig:
     def lookup_param(self) -> str | None:
         """The client-id lookup parameter in effect."""
         return self.client_id_param or _CLIENT_ID_PARAMS.get(self.exchange_id)
+
+    @property
+    def submit_client_id_param(self) -> str:
+        """The create-order parameter that carries our client order id."""
+        return _SUBMIT_CLIENT_ID_PARAMS.get(self.exchange_id, "clientOrderId")
+
+    def market_buy_params(self, amount: str) -> dict[str, Any]:
+        """Extra create-order params that make a market buy take ``amount`` base units."""
+        build = _MARKET_BUY_PARAMS.get(self.exchange_id)
+        return build(amount) if build is not None else {}
 
 
 def _rebase(urls: Any, base: str) -> Any:

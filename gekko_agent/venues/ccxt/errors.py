@@ -7,7 +7,9 @@
 * ``OrderNotFound`` → :class:`~gekko_agent.errors.OrderNotFound`;
 * ``InsufficientFunds``, ``InvalidOrder``, ``BadSymbol`` → on submit a ``REJECTED`` ack whose
   :class:`~gekko_agent.execution.ports.RejectReason` comes from :func:`reject_reason`, elsewhere
-  :class:`~gekko_agent.errors.VenueRejected`;
+  :class:`~gekko_agent.errors.VenueRejected`; a plain ``ExchangeError`` naming a known venue
+  refusal (Coinbase's ``INVALID_SIZE_PRECISION``, ``INVALID_LIMIT_PRICE_POST_ONLY``…) is a reject
+  too, and one saying the order was not found (Coinbase's 404) is ``OrderNotFound``;
 * anything else from ccxt → :class:`~gekko_agent.errors.VenueRejected`.
 """
 
@@ -37,7 +39,25 @@ _MESSAGE_REASONS: tuple[tuple[str, RejectReason], ...] = (
     ("immediately match and take", RejectReason.POST_ONLY_WOULD_TAKE),
     ("newClientOrderId", RejectReason.INVALID_CLIENT_ORDER_ID),
     ("UNKNOWN_PRODUCT_ID", RejectReason.UNKNOWN_INSTRUMENT),
+    ("INVALID_PRODUCT_ID", RejectReason.UNKNOWN_INSTRUMENT),
+    ("QUOTE_SIZE_TOO_SMALL", RejectReason.BELOW_MIN_NOTIONAL),
+    ("BASE_SIZE_TOO_SMALL", RejectReason.BELOW_MIN_QUANTITY),
+    ("BASE_SIZE_PRECISION", RejectReason.BAD_LOT),
+    ("invalid client_order_id", RejectReason.INVALID_CLIENT_ORDER_ID),
 )
+# Coinbase answers most refusals with a plain ExchangeError; these markers make them rejects.
+_EXCHANGE_ERROR_REASONS = frozenset(
+    {
+        RejectReason.BAD_LOT,
+        RejectReason.BAD_TICK,
+        RejectReason.BELOW_MIN_QUANTITY,
+        RejectReason.BELOW_MIN_NOTIONAL,
+        RejectReason.POST_ONLY_WOULD_TAKE,
+        RejectReason.UNKNOWN_INSTRUMENT,
+        RejectReason.INVALID_CLIENT_ORDER_ID,
+    }
+)
+_NOT_FOUND_MARKERS = ("order with this orderID was not found",)
 _DUPLICATE_MARKERS = ("Duplicate order", "DUPLICATE_CLIENT_ORDER_ID", "duplicate client order id")
 
 
@@ -72,13 +92,14 @@ def reject_reason(exc: BaseException) -> RejectReason | None:
         return RejectReason.UNKNOWN_INSTRUMENT
     if isinstance(exc, ccxt.InsufficientFunds):
         return RejectReason.INSUFFICIENT_FUNDS
-    if not isinstance(exc, ccxt.InvalidOrder | ccxt.BadRequest | ccxt.OperationRejected):
-        return None
-    text = str(exc)
-    for marker, reason in _MESSAGE_REASONS:
-        if marker.lower() in text.lower():
-            return reason
-    return RejectReason.UNSUPPORTED_ORDER
+    text = str(exc).lower()
+    matched = next((reason for marker, reason in _MESSAGE_REASONS if marker.lower() in text), None)
+    if isinstance(exc, ccxt.InvalidOrder | ccxt.BadRequest | ccxt.OperationRejected):
+        return matched or RejectReason.UNSUPPORTED_ORDER
+    plain = isinstance(exc, ccxt.ExchangeError) and not isinstance(
+        exc, ccxt.OperationFailed | ccxt.AuthenticationError | ccxt.PermissionDenied
+    )
+    return matched if plain and matched in _EXCHANGE_ERROR_REASONS else None
 
 
 def translate(exc: BaseException, venue: str, headers: Mapping[str, Any] | None = None) -> GekkoError:
@@ -90,6 +111,6 @@ def translate(exc: BaseException, venue: str, headers: Mapping[str, Any] | None 
         return RateLimited(message, retry_after(headers))
     if isinstance(exc, ccxt.OperationFailed):
         return VenueUnavailable(message)
-    if isinstance(exc, ccxt.OrderNotFound):
+    if isinstance(exc, ccxt.OrderNotFound) or any(m in str(exc) for m in _NOT_FOUND_MARKERS):
         return OrderNotFound(message)
     return VenueRejected(message)

@@ -24,7 +24,7 @@ from gekko_agent.domain.bars import Bar
 from gekko_agent.domain.clock import Clock
 from gekko_agent.domain.instruments import Instrument, InstrumentId
 from gekko_agent.domain.money import ZERO, Currency, Money, Price, Quantity
-from gekko_agent.domain.orders import Fill, OrderStatus, OrderType, TimeInForce
+from gekko_agent.domain.orders import Fill, OrderSide, OrderStatus, OrderType, TimeInForce
 from gekko_agent.errors import DataNotFound, GekkoError, InvalidInput, OrderNotFound
 from gekko_agent.execution.ports import (
     BookLevel,
@@ -276,6 +276,10 @@ class CcxtVenue:
     async def _ack(self, raw: Mapping[str, Any], request: OrderRequest, duplicate: bool = False) -> VenueAck:
         order = order_from_ccxt(raw, request.instrument_id, request.client_order_id)
         self._remember(order)
+        if raw.get("amount") is None and order.venue_order_id:  # a thin answer (id only): read it back
+            order = await self._fetch(request.client_order_id, request.instrument_id)
+            fills = (await self.fills_for(order)) if order.filled_quantity else ()
+            return VenueAck(order, fills, duplicate)
         inst = self._instruments[request.instrument_id]
         assert inst.venue_symbol_override is not None
         fills = tuple(
@@ -312,13 +316,15 @@ class CcxtVenue:
         if request.client_order_id in self._sent and (known := await self._existing(request)) is not None:
             return known
         symbol = self._symbols[request.instrument_id]
-        params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+        params: dict[str, Any] = {self._config.submit_client_id_param: request.client_order_id}
         if request.time_in_force is not TimeInForce.GTC:
             params["timeInForce"] = request.time_in_force.value.upper()
         if request.post_only:
             params["postOnly"] = True
         kind = "market" if request.order_type is OrderType.MARKET else "limit"
         amount, price = str(request.quantity), str(request.limit_price) if request.limit_price else None
+        if kind == "market" and request.side is OrderSide.BUY:
+            params.update(self._config.market_buy_params(amount))
         for _ in range(self._config.lookup_attempts):
             self._sent.add(request.client_order_id)
             try:

@@ -234,6 +234,16 @@ class PaperVenue:
             picked = list(fills)
         return FillBatch(tuple(picked), str(len(fills)))
 
+    def orders(self) -> tuple[VenueOrder, ...]:
+        """Every order this venue has seen (rejected ones included), oldest first."""
+        self._check_open()
+        return tuple(o.snapshot() for o in self._orders.values())
+
+    def free(self, currency: Currency) -> Decimal:
+        """The balance of ``currency`` not reserved by open orders."""
+        self._check_open()
+        return self._account.free(currency)
+
     def _order(self, client_order_id: str) -> WorkingOrder:
         try:
             return self._orders[client_order_id]
