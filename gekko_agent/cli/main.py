@@ -18,6 +18,7 @@ from gekko_agent.cli import config as config_cli
 from gekko_agent.cli import data as data_cli
 from gekko_agent.cli import forecast as forecast_cli
 from gekko_agent.cli import ledger as ledger_cli
+from gekko_agent.cli import reconcile as reconcile_cli
 from gekko_agent.cli import risk as risk_cli
 from gekko_agent.cli import trading as trading_cli
 from gekko_agent.cli import venue_sim as venue_sim_cli
@@ -55,6 +56,9 @@ app.command("demo", help="Paper-trade bundled real market data (BTC, March 2023)
 )
 app.command("run", help="Run Gekko in the mode agent.yaml says (paper or live), headless.")(trading_cli.run)
 app.command("backtest", help="Backtest a strategy on bundled data or your own CSV.")(trading_cli.backtest)
+app.command(
+    "reconcile", help="Compare the ledger with each configured venue; journal and settle every difference."
+)(reconcile_cli.reconcile)
 app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
 app.add_typer(config_cli.app, name="config", help="Check and explain agent.yaml.")
 app.add_typer(ledger_cli.app, name="ledger", help="Query the journal of decisions, orders and fills.")
