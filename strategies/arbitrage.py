@@ -41,13 +41,13 @@ class Params(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    quantity: Decimal = Field(Decimal("0.05"), gt=0, description="Base units moved between the legs per trade.")
+    quantity: Decimal = Field(Decimal("0.05"), gt=0, description="Base units moved across per trade.")
     inventory: Decimal | None = Field(
         None, ge=0, description="Base units held on each leg so the rich one can be sold (None: `quantity`)."
     )
     fee_bps: float = Field(10.0, ge=0, description="Fee per fill (bps) the spread must pay four times over.")
-    threshold_bps: float = Field(50.0, ge=0, description="Edge required beyond the fees before entering (bps).")
-    exit_bps: float = Field(20.0, ge=0, description="Unwind once |spread| is back within this many bps.")
+    threshold_bps: float = Field(200.0, ge=0, description="Edge beyond the fees to enter (bps).")
+    exit_bps: float = Field(50.0, ge=0, description="Unwind once |spread| is back within this many bps.")
     confirm_bars: int = Field(2, ge=1, description="Consecutive evaluations the entry spread must hold.")
     cooldown_bars: int = Field(5, ge=1, description="Evaluations to wait before re-sending a correction.")
     max_skew_s: int = Field(

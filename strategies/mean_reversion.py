@@ -38,7 +38,7 @@ class Params(BaseModel):
     stop_z: float | None = Field(
         None, gt=0, description="Stop out when the close runs this many deviations further (None: no stop)."
     )
-    quantity: Decimal = Field(Decimal("0.1"), gt=0, description="Base units bought (or sold short) per entry.")
+    quantity: Decimal = Field(Decimal("0.1"), gt=0, description="Base units traded per entry.")
     min_std_bps: float = Field(
         0.0, ge=0, description="Skip signals while the deviation is below this share of the mean (bps)."
     )

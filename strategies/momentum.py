@@ -34,7 +34,7 @@ class Params(BaseModel):
 
     lookback: int = Field(60, ge=2, description="Bars in the entry channel (highest high / lowest low).")
     exit_lookback: int = Field(30, ge=1, description="Bars in the exit channel; at most `lookback`.")
-    quantity: Decimal = Field(Decimal("0.1"), gt=0, description="Base units bought (or sold short) per entry.")
+    quantity: Decimal = Field(Decimal("0.1"), gt=0, description="Base units traded per entry.")
     min_return_bps: Decimal = Field(
         Decimal(0),
         ge=0,
@@ -116,8 +116,7 @@ class Momentum:
             return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.6")),)
         if held <= 0 and close > hi and mom >= float(p.min_return_bps):
             why = (
-                f"close {bar.close} broke above the {p.lookback}-bar high {hi:.2f} "
-                f"(momentum {mom:+.1f} bps)"
+                f"close {bar.close} broke above the {p.lookback}-bar high {hi:.2f} (momentum {mom:+.1f} bps)"
             )
             qty = p.quantity - held
             return (ctx.intent(self.name, iid, OrderSide.BUY, qty, why, _confidence(close - hi, width)),)

@@ -167,6 +167,42 @@ def _params(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _sweep(
+    base: GekkoConfig,
+    strategy: str,
+    data: str | None,
+    grid: list[str],
+    window: tuple[str | None, str | None],
+    money: tuple[str, str],
+    workers: int,
+    vectorized: bool,
+    as_json: bool,
+) -> None:
+    if data is None:
+        raise InvalidInput("--grid needs --data DATASET")
+    from gekko_agent.runtime.sweep import parse_grid, run_grid
+
+    results = run_grid(
+        base,
+        strategy,
+        data,
+        parse_grid(grid),
+        start=_time(window[0], "--from"),
+        end=_time(window[1], "--to"),
+        fee_bps=_decimal(money[0], "--fees"),
+        cash=_decimal(money[1], "--cash"),
+        workers=workers,
+        vectorized=vectorized,
+    )
+    rows = [{"params": r.params, "path": r.path, "metrics": r.metrics, "error": r.error} for r in results]
+    if as_json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    console = Console()
+    for row in rows:
+        console.print(row["params"], row["path"], row["error"] or row["metrics"])
+
+
 def backtest(
     strategy: Annotated[str, typer.Option(help="Strategy name (built-in or strategies/NAME.py).")],
     data: Annotated[str | None, typer.Option(help="Bundled dataset (see `gekko data list`).")] = None,
@@ -183,6 +219,22 @@ def backtest(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a report.")
     ] = False,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Write metrics.json, trades.csv, equity/drawdown PNGs and report.html."
+        ),
+    ] = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid", help='Parameter sweep, e.g. --grid "fast=5,10,20 slow=30,60"; parallel processes.'
+        ),
+    ] = None,
+    vectorized: Annotated[
+        bool, typer.Option("--vectorized", help="With --grid on sma_cross: numpy path.")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Processes for --grid.")] = 2,
     config: ConfigOpt = None,
 ) -> None:
     """Backtest a strategy through the same risk and execution path as paper and live trading."""
@@ -191,6 +243,9 @@ def backtest(
     from gekko_agent.runtime.backtest import run_backtest
 
     base = _load(config)
+    if grid:
+        _sweep(base, strategy, data, grid, (start, end), (fees, cash), workers, vectorized, as_json)
+        return
     result = run_backtest(
         base,
         strategy=strategy,
@@ -202,6 +257,7 @@ def backtest(
         cash=_decimal(cash, "--cash"),
         params=_params(param or []),
         progress=not as_json,
+        report_dir=report_dir,
     )
     if as_json:
         typer.echo(json.dumps(result.to_json()))
@@ -217,3 +273,5 @@ def backtest(
         f"{len(r.trades)} fills, fees {r.fees:,.2f}; intents {r.intents}: approved {r.approved}, "
         f"resized {r.resized}, denied {r.denied} by risk"
     )
+    if report_dir is not None:
+        console.print(f"report written to {report_dir / 'report.html'}")

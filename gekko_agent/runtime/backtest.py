@@ -86,6 +86,7 @@ def run_backtest(
     cash: Decimal = Decimal(100000),
     params: dict[str, Any] | None = None,
     progress: bool = False,
+    report_dir: Path | None = None,
 ) -> RunReport:
     """Run one backtest and report it.
 
@@ -100,6 +101,7 @@ def run_backtest(
         cash: starting cash in the quote currency.
         params: strategy parameter overrides.
         progress: show a progress bar on stderr.
+        report_dir: write metrics, trades, PNG plots and a self-contained HTML report there.
     """
     bars: dict[str, BarArray] | None = None
     if dataset is not None:
@@ -127,4 +129,9 @@ def run_backtest(
     with bar_progress("backtest", len(system.feed), enabled=progress) as advance:
         asyncio.run(run_replay(system, start=start, on_bar=lambda _bar: advance(1)))
     fills = [e.fill for e in journal.events if isinstance(e, OrderFilled)]
-    return report(system.trader, fills, first_trading=start)
+    result = report(system.trader, fills, first_trading=start)
+    if report_dir is not None:
+        from gekko_agent.runtime.report import write_report
+
+        write_report(result, system.trader, report_dir, title=f"{strategy} on {dataset or csv}")
+    return result
