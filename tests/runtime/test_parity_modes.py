@@ -31,7 +31,9 @@ async def test_paper_session_and_backtest_make_the_same_fills(tmp_path: Path) ->
         for e in evs:
             if isinstance(e, OrderFilled):
                 f = e.fill
-                out.append(("fill", f.ts.isoformat(), f.instrument_id, str(f.side), str(f.quantity), str(f.price)))
+                out.append(
+                    ("fill", f.ts.isoformat(), f.instrument_id, str(f.side), str(f.quantity), str(f.price))
+                )
             elif isinstance(e, OrderSubmitted):
                 i = e.intent
                 out.append(("order", e.ts.isoformat(), i.instrument_id, str(i.side), str(i.quantity)))
