@@ -74,8 +74,8 @@ def main(argv: list[str]) -> int:
     if dev:
         export += ["--extra", "dev"]
     _run(*export)
-    _run(uv, "pip", "install", "--python", PY, "-r", reqs)
-    _run(uv, "pip", "install", "--python", PY, "--no-deps", "-e", ".")
+    _run(uv, "pip", "install", "--quiet", "--python", PY, "-r", reqs)
+    _run(uv, "pip", "install", "--quiet", "--python", PY, "--no-deps", "-e", ".")
     for old in VENV.glob(".gekko-*"):
         old.unlink()
     stamp.touch()

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gekko_agent.config.secrets import SecretRef
+from gekko_agent.execution.approvals import ApprovalConfig
 from gekko_agent.risk.config import RiskConfig
 
 __all__ = [
@@ -229,6 +230,7 @@ class GekkoConfig(_Model):
     brain: BrainConfig = Field(default_factory=BrainConfig, description="Who decides.")
     strategies: list[StrategyConfig] = Field(default_factory=list, description="Rules strategies.")
     demo: DemoConfig = Field(default_factory=DemoConfig, description="Settings of `gekko demo`.")
+    approvals: ApprovalConfig = Field(default_factory=ApprovalConfig, description="Orders that wait for a person.")
 
     @model_validator(mode="after")
     def _cross_refs(self) -> GekkoConfig:

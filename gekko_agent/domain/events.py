@@ -24,6 +24,8 @@ __all__ = [
     "EVENT_TYPES",
     "AgentDecided",
     "AlertRaised",
+    "ApprovalDecided",
+    "ApprovalRequested",
     "BalancesObserved",
     "CommandIssued",
     "Event",
@@ -186,6 +188,42 @@ class CommandIssued(Event):
     outcome: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalRequested(Event):
+    """A risk-approved order waits for a human before it may be sent.
+
+    Attributes:
+        approval_id: id people approve or reject by.
+        intent: the (possibly resized) intent that would be sent.
+        reason: why a human is needed (policy rule).
+        expires_at: when it expires unanswered.
+    """
+
+    kind: ClassVar[str] = "approval_requested"
+    approval_id: str
+    intent: OrderIntent
+    reason: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalDecided(Event):
+    """A waiting order was approved, rejected or expired.
+
+    Attributes:
+        approval_id: the request.
+        decision: ``approved``, ``rejected`` or ``expired``.
+        actor: who decided (``system`` for expiry).
+        reason: free text.
+    """
+
+    kind: ClassVar[str] = "approval_decided"
+    approval_id: str
+    decision: str
+    actor: str
+    reason: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -201,6 +239,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LimitChanged,
         ReconciliationCompleted,
         CommandIssued,
+        ApprovalRequested,
+        ApprovalDecided,
     )
 }
 

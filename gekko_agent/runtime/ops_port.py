@@ -1,0 +1,182 @@
+"""The ops layer's :class:`~gekko_agent.ops.port.EngineView` over a running Trader.
+
+Read-mostly: it reads the Trader's marks, portfolio, orders and risk state, the approval queue, and
+the ledger (for ``why``). Its few actions go through the same doors as everything else: state changes
+through the trading state machine with a HumanActor, approvals through a fresh risk check, cancels
+through the ExecutionEngine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from gekko_agent.domain import Order
+from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound
+from gekko_agent.execution.approvals import ApprovalQueue, PendingApproval
+from gekko_agent.ledger import Queryable, describe, events
+from gekko_agent.ops.port import Denial, EngineStatus, PositionRow
+from gekko_agent.risk.governance import HumanActor
+from gekko_agent.risk.outcomes import Denied, outcome_name, to_event
+from gekko_agent.risk.reports import limit_usage, var_report
+from gekko_agent.runtime.trader import Trader
+
+__all__ = ["TraderView"]
+
+
+class TraderView:
+    """Implements EngineView for one Trader.
+
+    Args:
+        trader: the running loop.
+        approvals: the approval queue.
+        ledger: where ``why`` looks (the writer or a reader).
+        mode: ``paper``, ``live`` or ``backtest``, for display.
+    """
+
+    def __init__(self, trader: Trader, approvals: ApprovalQueue, ledger: Queryable | None, mode: str) -> None:
+        self.trader = trader
+        self.approvals = approvals
+        self.ledger = ledger
+        self.mode = mode
+
+    def status(self) -> EngineStatus:
+        """Headline facts."""
+        t = self.trader
+        eq = t.equity
+        start = eq.curve[0][1] if eq.curve else None
+        dd = (eq.peak - eq.now) / eq.peak if eq.peak and eq.now is not None else Decimal(0)
+        try:
+            gross = t.execution.portfolio.gross_exposure(t.book.marks(), t.book.rates())
+        except DataNotFound:  # a missing mark or rate just means "unknown" on a status line
+            gross = None
+        venues = tuple(
+            (name, "ok" if s.consecutive_errors == 0 else f"{s.consecutive_errors} errors")
+            for name, s in t.execution.stats.items()
+        )
+        return EngineStatus(
+            now=t.clock.now(),
+            mode=self.mode,
+            brain=t.brain.name,
+            state=t.state.value,
+            account_currency=t.execution.portfolio.account_currency,
+            equity=eq.now,
+            pnl_today=(eq.now - eq.day_start) if eq.now is not None and eq.day_start is not None else None,
+            pnl_total=(eq.now - start) if eq.now is not None and start is not None else None,
+            drawdown=dd,
+            gross_exposure=gross,
+            venues=venues,
+            open_orders=len(t.execution.open_orders()),
+            pending_approvals=len(self.approvals.pending()),
+            intents=t.stats.intents,
+            denied=t.stats.denied,
+            fills=t.execution.fill_count,
+        )
+
+    def positions(self) -> list[PositionRow]:
+        """Open positions with marks."""
+        t = self.trader
+        rows: list[PositionRow] = []
+        for iid, pos in sorted(t.execution.portfolio.positions.items()):
+            if not pos.quantity:
+                continue
+            md = t.book.market.get(iid)
+            last = md.last if md is not None else None
+            rows.append(
+                PositionRow(
+                    iid,
+                    pos.quantity,
+                    pos.avg_price,
+                    last,
+                    pos.unrealized_pnl(last) if last is not None else None,
+                    pos.realized_pnl,
+                )
+            )
+        return rows
+
+    def open_orders(self) -> list[Order]:
+        """Orders that may still fill."""
+        return self.trader.execution.open_orders()
+
+    def pending_approvals(self) -> list[PendingApproval]:
+        """Orders waiting for a person."""
+        return self.approvals.pending()
+
+    def equity_curve(self) -> list[tuple[datetime, Decimal]]:
+        """Sampled equity."""
+        return list(self.trader.equity.curve)
+
+    def risk_lines(self) -> list[str]:
+        """Limit usage and VaR/ES now."""
+        t = self.trader
+        snap = t.snapshot()
+        limits = t.risk.limits
+        lines = [f"state {t.state.value.upper()}"]
+        for u in limit_usage(snap, limits):
+            if u.limit is None:
+                continue
+            used = "—" if u.used is None else f"{u.used:,.2f}"
+            share = f" ({u.used / u.limit:.0%})" if u.used is not None and u.limit else ""
+            lines.append(f"{u.name}: {used} / {u.limit:,.2f} {u.unit}{share}")
+        var = var_report(snap, limits)
+        if var is not None:
+            lines.append(
+                f"VaR {var.var:,.2f} (limit {limits.max_var:,.2f}) · "
+                f"ES {var.es:,.2f} (limit {limits.max_es:,.2f})"
+            )
+        return lines
+
+    def recent_denials(self, limit: int) -> list[Denial]:
+        """Latest denied or resized intents."""
+        out: list[Denial] = []
+        for intent, outcome in self.trader.recent:
+            verdict = outcome_name(outcome)
+            if verdict == "approved":
+                continue
+            out.append(
+                Denial(
+                    intent.created_at,
+                    f"{intent.side} {intent.quantity} {intent.instrument_id}",
+                    verdict,
+                    tuple(str(r) for r in outcome.reasons),
+                    outcome.explanation,
+                )
+            )
+        return out[-limit:]
+
+    def trail(self, ident: str) -> list[str]:
+        """Journal lines for a client order id or a decision id."""
+        if self.ledger is None:
+            return []
+        stored = events(self.ledger, client_order_id=ident) or events(self.ledger, decision_id=ident)
+        if stored and ident.startswith("gk-") and stored[0].event.decision_id:
+            stored = events(self.ledger, decision_id=stored[0].event.decision_id) or stored
+        return [f"{s.event.ts:%m-%d %H:%M} {s.event.kind}: {describe(s.event)}" for s in stored]
+
+    async def approve(self, approval_id: str, actor: HumanActor) -> str:
+        """Re-check the waiting order against risk now, and send what passes."""
+        t = self.trader
+        item = self.approvals.decide(approval_id, True, str(actor))
+        outcome = t.risk.check(item.intent, t.snapshot())
+        t.journal.append(to_event(outcome, t.clock.now()))
+        if isinstance(outcome, Denied):
+            return f"approved by {actor}, but risk now denies it: {outcome.explanation}"
+        order = await t.execution.submit(outcome.intent)
+        return f"approved by {actor}; sent as {order.client_order_id} ({order.status})"
+
+    async def reject(self, approval_id: str, actor: HumanActor, reason: str) -> None:
+        """Drop a waiting order."""
+        self.approvals.decide(approval_id, False, str(actor), reason)
+
+    def set_state(self, command: str, actor: HumanActor, reason: str) -> str:
+        """halt / reduce / flatten / resume."""
+        if command not in ("halt", "reduce", "flatten", "resume"):
+            raise InvalidInput(f"unknown state command {command!r}")
+        self.trader.command_state(command, actor, reason)
+        return self.trader.state.value
+
+    async def cancel(self, client_order_id: str, actor: HumanActor) -> Order:
+        """Cancel one of the engine's open orders."""
+        if client_order_id not in self.trader.execution.orders:
+            raise OrderNotFound(f"no order {client_order_id} in this session (see `orders`)")
+        return await self.trader.execution.cancel(client_order_id)
