@@ -1,4 +1,7 @@
-"""``gekko data``: the bundled real market data, any CSV of bars, and the DuckDB cache behind them.
+"""``gekko data``: the bundled real market data, any CSV of bars, venue downloads, and the DuckDB cache.
+
+``gekko data fetch`` pages a configured ccxt / OANDA venue's OHLCV into the DuckDB store
+(:mod:`gekko_agent.market.history`), incrementally and gap-aware.
 
 numpy, duckdb and the market package are imported inside the commands so ``gekko --help`` stays fast.
 Errors are :class:`~gekko_agent.errors.UserError` subclasses; the root CLI prints them in one line.
@@ -6,6 +9,7 @@ Errors are :class:`~gekko_agent.errors.UserError` subclasses; the root CLI print
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +19,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from gekko_agent.market import BarArray, Dataset
+    from gekko_agent.config import GekkoConfig
+    from gekko_agent.market import BarArray, Dataset, FetchReport
 
 __all__ = ["app"]
 
@@ -203,3 +208,126 @@ def cache_cmd(
         source = Path(entry.key)
         fresh = source.is_file() and store.lookup(source) is not None
         console.print(f"{'fresh' if fresh else 'stale'}  {entry.rows:>8,} bars  {entry.key}")
+
+
+async def _fetch(
+    cfg: GekkoConfig,
+    iid: str,
+    interval: int,
+    start: str,
+    end: str,
+    store_path: Path,
+    page_limit: int,
+    progress: Callable[[int, int], None],
+) -> FetchReport:
+    from gekko_agent.config import InstrumentConfig
+    from gekko_agent.domain import LiveClock
+    from gekko_agent.market import FetchedBarStore, fetch_history
+    from gekko_agent.runtime.live import build_venues
+
+    symbol, _, venue_name = iid.partition("@")
+    # the venue is built for this one instrument too, even when agent.yaml trades others there
+    listed = [i for i in cfg.instruments if i.venue != venue_name or i.symbol != symbol]
+    wanted = cfg.model_copy(
+        update={"instruments": [*listed, InstrumentConfig(symbol=symbol, venue=venue_name)]}
+    )
+    venues = build_venues(wanted, LiveClock())
+    try:
+        venue = venues[venue_name]
+        return await fetch_history(
+            venue,
+            iid,
+            interval,
+            start,
+            end,
+            FetchedBarStore(store_path),
+            page_limit=page_limit,
+            progress=progress,
+        )
+    finally:
+        for opened in venues.values():
+            await opened.close()
+
+
+@app.command("fetch")
+def fetch(
+    instrument: Annotated[
+        str, typer.Option("--instrument", "-i", help="SYMBOL@venue, the venue defined in agent.yaml.")
+    ],
+    from_: Annotated[str, typer.Option("--from", help="First bar time, inclusive (ISO, UTC): 2023-03-01.")],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="agent.yaml to use (default: ./agent.yaml or the shipped one)."),
+    ] = None,
+    interval: Annotated[
+        str, typer.Option("--interval", help="Bar length: 1m, 5m, 15m, 1h, 4h or 1d.")
+    ] = "1m",
+    to: Annotated[
+        str | None, typer.Option("--to", help="Stop before this time (exclusive, ISO, UTC); default: now.")
+    ] = None,
+    page_limit: Annotated[
+        int, typer.Option("--page-limit", min=1, help="Bars asked for per request (the venue may cap it).")
+    ] = 500,
+    store: Annotated[
+        Path | None, typer.Option("--store", help="DuckDB file (default: data.cache from agent.yaml).")
+    ] = None,
+) -> None:
+    """Download bars from a configured ccxt / OANDA venue into the DuckDB store, only what is missing.
+
+    Asks only for bars the store lacks (before its first bar, after its last, and holes between);
+    a span the venue has no bars for is remembered as a known gap and not asked for again.
+    Credentials come from the venue's env/file references in agent.yaml and are never printed.
+    """
+    from datetime import UTC, datetime
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gekko_agent.config import CcxtVenueConfig, OandaVenueConfig, load_config
+    from gekko_agent.errors import InvalidInput, RetryableError
+    from gekko_agent.market import format_interval, format_ts, parse_interval, to_ns
+
+    symbol, at, venue_name = instrument.partition("@")
+    if not at or not symbol or not venue_name:
+        raise InvalidInput(f"--instrument {instrument!r}: expected SYMBOL@venue, e.g. BTC/USD@binanceus")
+    seconds = parse_interval(interval)
+    end = to or datetime.now(UTC).isoformat()
+    to_ns(from_), to_ns(end)  # reject a malformed time before anything is opened
+    cfg = load_config(config)
+    vc = cfg.venues.get(venue_name)
+    if not isinstance(vc, CcxtVenueConfig | OandaVenueConfig):
+        kind = "not defined" if vc is None else "a paper venue (it has no history to download)"
+        raise InvalidInput(f"venue {venue_name!r} is {kind} in agent.yaml; name a ccxt or oanda venue")
+    store_path = store or cfg.data.cache
+    label = f"{instrument} {format_interval(seconds)}"
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("bars"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"fetching {label}", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = asyncio.run(_fetch(cfg, instrument, seconds, from_, end, store_path, page_limit, update))
+        except RetryableError as exc:
+            Console(stderr=True, highlight=False).print(
+                f"error: {instrument}: venue unavailable, nothing more fetched: {exc}", markup=False
+            )
+            raise typer.Exit(1) from None
+    console = _console()
+    window = f"{format_ts(to_ns(report.start))} → {format_ts(to_ns(report.end))} UTC"
+    if not report.windows:
+        console.print(f"{label} {window}: already stored, nothing to fetch ({store_path})")
+        return
+    console.print(
+        f"{label} {window}: {report.stored:,} new bars ({report.received:,} received) in "
+        f"{report.requests} requests, {report.seconds:.1f} s ({report.bars_per_second:,.0f} bars/s); "
+        f"{report.holes} holes re-requested, {len(report.gaps)} known gaps recorded → {store_path}",
+        markup=False,
+    )

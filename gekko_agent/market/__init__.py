@@ -6,6 +6,8 @@ Public API::
     load_bars(name, start=None, end=None)    a bundled dataset as a BarArray
     load_csv(path, ...)                      any OHLCV CSV file (plain or gzip) as a BarArray
     resample(bars, "5m" | "15m" | "1h" | "1d")
+    fetch_history(venue, iid, interval, start, end, store)   venue OHLCV into the DuckDB store
+    load_fetched(iid, interval, start, end)  fetched bars as a BarArray
     BarArray.to_bars()                       domain Bars with Decimal prices
 
 numpy is imported here; duckdb only when the cache is first used.
@@ -17,6 +19,8 @@ from gekko_agent.market.bararray import BarArray, TimeLike, format_ts, to_ns
 from gekko_agent.market.cache import DEFAULT_CACHE, BarCache, CacheEntry
 from gekko_agent.market.catalog import DATASETS, Dataset, data_dir, get_dataset, list_datasets
 from gekko_agent.market.csvparse import ProgressFn, parse_csv
+from gekko_agent.market.fetched import FetchedBarStore, FetchedSeries
+from gekko_agent.market.history import FetchReport, fetch_history, load_fetched
 from gekko_agent.market.loader import is_cached, load_bars, load_csv, load_dataset
 from gekko_agent.market.resample import INTERVALS, format_interval, parse_interval, resample
 
@@ -28,9 +32,13 @@ __all__ = [
     "BarCache",
     "CacheEntry",
     "Dataset",
+    "FetchReport",
+    "FetchedBarStore",
+    "FetchedSeries",
     "ProgressFn",
     "TimeLike",
     "data_dir",
+    "fetch_history",
     "format_interval",
     "format_ts",
     "get_dataset",
@@ -39,6 +47,7 @@ __all__ = [
     "load_bars",
     "load_csv",
     "load_dataset",
+    "load_fetched",
     "parse_csv",
     "parse_interval",
     "resample",

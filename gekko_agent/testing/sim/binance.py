@@ -1,7 +1,8 @@
 """A loopback Binance (Binance.US) spot REST simulator, the endpoints ccxt's ``binanceus`` uses.
 
 Public (``/api/v3``): ``GET ping``, ``time``, ``exchangeInfo`` (``PRICE_FILTER``, ``LOT_SIZE``,
-``NOTIONAL`` filters), ``depth``, ``ticker/bookTicker``, ``klines``.
+``NOTIONAL`` filters), ``depth``, ``ticker/bookTicker``, ``klines`` (the bundled real bars of the
+instrument, e.g. BTC/USD 1m of March 2023, see :mod:`gekko_agent.testing.sim.bars`).
 Signed (``X-MBX-APIKEY`` + HMAC-SHA256 ``signature`` over the query or form body, checked against
 :data:`API_SECRET`): ``POST order`` (``newClientOrderId``; ``MARKET``, ``LIMIT``, ``LIMIT_MAKER``,
 ``STOP_LOSS``, ``STOP_LOSS_LIMIT``; ``FULL`` answers with fills), ``GET order`` and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -32,6 +34,7 @@ from gekko_agent.domain.money import Price, Quantity
 from gekko_agent.domain.orders import OrderSide, TimeInForce
 from gekko_agent.errors import InvalidInput, OrderNotFound
 from gekko_agent.execution.ports import OrderRequest, RejectReason
+from gekko_agent.testing.sim.bars import HistoricalBars
 from gekko_agent.testing.sim.binance_wire import REJECTS, TYPES, d, error, ms, order_json, symbol_info
 from gekko_agent.testing.sim.exchange import OrderView, SimExchange, numeric_id
 from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, FaultPlan, hold_until_disconnect
@@ -43,6 +46,13 @@ __all__ = ["API_KEY", "API_SECRET", "NAME", "create_app", "default_venue"]
 NAME = "binanceus"
 API_KEY = "gekko-sim-binance-key"
 API_SECRET = "gekko-sim-binance-secret"  # noqa: S105  (the simulator's published test secret)
+_KLINE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_MAX_KLINES = 1000
+
+
+def _from_ms(raw: str | None) -> datetime | None:
+    """A Binance millisecond timestamp parameter as a UTC datetime (ValueError when malformed)."""
+    return None if raw is None else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(raw))
 
 
 def default_venue(seed: int = 0) -> PaperVenue:
@@ -66,8 +76,9 @@ def default_venue(seed: int = 0) -> PaperVenue:
 class _Binance:
     """Route handlers over one :class:`SimExchange`."""
 
-    def __init__(self, exchange: SimExchange) -> None:
+    def __init__(self, exchange: SimExchange, history: HistoricalBars) -> None:
         self.ex = exchange
+        self.history = history
 
     async def _params(self, request: Request, signed: bool) -> dict[str, str] | JSONResponse:
         raw = request.url.query if request.method in ("GET", "DELETE") else (await request.body()).decode()
@@ -142,34 +153,39 @@ class _Binance:
         return JSONResponse(out[0] if "symbol" in params else out)
 
     async def klines(self, request: Request) -> Response:
+        """``GET klines?symbol=&interval=&startTime=&endTime=&limit=`` (default 500, at most 1000).
+
+        With ``startTime`` the first ``limit`` bars from it; otherwise the last ``limit`` up to
+        ``endTime`` (or now), as Binance answers. Bundled real bars plus any fed to the venue.
+        """
         params = await self._params(request, signed=False)
         assert isinstance(params, dict)
         inst = await self._inst(params)
         if not isinstance(inst, Instrument):
             return inst
-        unit = {"m": 60, "h": 3600, "d": 86400}
         interval = params.get("interval", "1m")
-        seconds = int(interval[:-1]) * unit.get(interval[-1], 60)
-        bars = await self.ex.venue.ohlcv(inst.id, seconds, None, int(params.get("limit", 500)))
-        start = int(params.get("startTime", 0))
+        unit = _KLINE_UNITS.get(interval[-1:])
+        if unit is None or not interval[:-1].isdigit() or int(interval[:-1]) <= 0:
+            return error(-1120, "Invalid interval.")
+        seconds = int(interval[:-1]) * unit
+        try:
+            limit = min(int(params.get("limit", 500)), _MAX_KLINES)
+            start = _from_ms(params.get("startTime"))
+            end = _from_ms(params.get("endTime"))
+        except ValueError:
+            return error(-1100, "Illegal characters found in a parameter.")
+        if limit <= 0:
+            return error(-1100, "Illegal characters found in parameter 'limit'.")
+        fed = await self.ex.venue.ohlcv(inst.id, seconds, start, 2**31)
+        until = None if end is None else end + timedelta(milliseconds=1)  # endTime is inclusive
+        bars = self.history.page(
+            inst, seconds, fed, start=start, end=until, limit=limit, newest=start is None
+        )
         rows = [
-            [
-                ms(b.ts),
-                d(b.open),
-                d(b.high),
-                d(b.low),
-                d(b.close),
-                d(b.volume),
-                ms(b.ts) + seconds * 1000 - 1,
-                "0",
-                0,
-                "0",
-                "0",
-                "0",
-            ]
+            [ms(b.ts), d(b.open), d(b.high), d(b.low), d(b.close), d(b.volume),
+             ms(b.ts) + seconds * 1000 - 1, d(b.close * b.volume), 0, "0", "0", "0"]
             for b in bars
-            if ms(b.ts) >= start
-        ]
+        ]  # fmt: skip
         return JSONResponse(rows)
 
     async def account(self, request: Request) -> Response:
@@ -337,7 +353,7 @@ class _Binance:
 def create_app(venue: PaperVenue, faults: FaultPlan) -> ASGIApp:
     """The Binance REST app over ``venue`` with ``faults`` applied."""
     exchange = SimExchange(venue, faults)
-    h = _Binance(exchange)
+    h = _Binance(exchange, HistoricalBars())
     p = "/api/v3"
     routes = [
         Route(f"{p}/ping", h.time),

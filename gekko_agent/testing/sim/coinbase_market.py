@@ -7,6 +7,7 @@ twins; :mod:`gekko_agent.testing.sim.coinbase` mounts them and checks auth on th
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from gekko_agent.domain.instruments import Instrument
 from gekko_agent.errors import DataNotFound
 from gekko_agent.execution.ports import Quote
 from gekko_agent.testing.sim import coinbase_wire as wire
+from gekko_agent.testing.sim.bars import HistoricalBars
 from gekko_agent.testing.sim.exchange import SimExchange
 from gekko_agent.venues.paper import FeeSchedule
 
@@ -33,6 +35,12 @@ GRANULARITY = {
     "ONE_DAY": 86_400,
 }
 _BPS = Decimal(10_000)
+_MAX_CANDLES = 350
+
+
+def _epoch(raw: str | None) -> datetime | None:
+    """UNIX seconds as a UTC datetime; None when absent or empty; ValueError when malformed."""
+    return datetime.fromtimestamp(int(raw), UTC) if raw else None
 
 
 def _product_missing(product_id: str) -> JSONResponse:
@@ -53,6 +61,7 @@ class CoinbaseMarketData:
     def __init__(self, exchange: SimExchange, fees: FeeSchedule) -> None:
         self.ex = exchange
         self.fees = fees
+        self.history = HistoricalBars()
 
     async def _currencies(self) -> list[str]:
         codes: set[str] = set()
@@ -177,7 +186,12 @@ class CoinbaseMarketData:
         return JSONResponse({"pricebooks": [await self._book(i, 1) for i in insts]})
 
     async def candles(self, request: Request) -> Response:
-        """``GET .../products/{product_id}/candles?granularity=&start=&end=`` (newest first)."""
+        """``GET .../products/{product_id}/candles?granularity=&start=&end=`` (newest first).
+
+        ``start`` and ``end`` are UNIX seconds, the window ``[start, end)``; at most 350 candles, the
+        first 350 of the window. Bundled real bars (see :mod:`gekko_agent.testing.sim.bars`) plus
+        any fed to the venue.
+        """
         product_id = request.path_params["product_id"]
         inst = await self._inst(product_id)
         if inst is None:
@@ -186,9 +200,15 @@ class CoinbaseMarketData:
         seconds = GRANULARITY.get(query.get("granularity", "ONE_MINUTE").upper())
         if seconds is None:
             return JSONResponse({"error": "INVALID_ARGUMENT", "message": "bad granularity"}, status_code=400)
-        start = int(query.get("start", "0") or 0)
-        end = int(query.get("end", str(2**40)) or 2**40)
-        bars = await self.ex.venue.ohlcv(inst.id, seconds, None, 350)
+        try:
+            start = _epoch(query.get("start"))
+            end = _epoch(query.get("end"))
+        except ValueError:
+            return JSONResponse({"error": "INVALID_ARGUMENT", "message": "bad start or end"}, status_code=400)
+        fed = await self.ex.venue.ohlcv(inst.id, seconds, start, 2**31)
+        bars = self.history.page(
+            inst, seconds, fed, start=start, end=end, limit=_MAX_CANDLES, newest=start is None
+        )
         rows = [
             {
                 "start": str(int(b.ts.timestamp())),
@@ -199,9 +219,8 @@ class CoinbaseMarketData:
                 "volume": wire.d(b.volume),
             }
             for b in reversed(bars)
-            if start <= int(b.ts.timestamp()) <= end
         ]
-        return JSONResponse({"candles": rows[:350]})
+        return JSONResponse({"candles": rows})
 
     async def ticker(self, request: Request) -> Response:
         """``GET .../products/{product_id}/ticker``: the touch and this account's last trades there."""

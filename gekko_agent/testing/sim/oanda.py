@@ -3,7 +3,9 @@
 Every route wants ``Authorization: Bearer <token>`` (any token; 401 without) and serves one
 account under whatever account id the client names. Implemented (all under ``/v3``):
 ``GET accounts/{id}/summary``, ``accounts/{id}/instruments``, ``accounts/{id}/pricing?instruments=``,
-``instruments/{name}/candles`` (mid, ``granularity``/``count``/``from``), ``accounts/{id}/openPositions``,
+``instruments/{name}/candles`` (mid, ``granularity``/``count``/``from``/``to``; the bundled real bars
+of the instrument, e.g. EUR/USD 1h of 2017, see :mod:`gekko_agent.testing.sim.bars`),
+``accounts/{id}/openPositions``,
 ``POST accounts/{id}/orders`` (MARKET, LIMIT, STOP; 201 with ``orderCreateTransaction`` and, when it
 happened, ``orderFillTransaction`` / ``orderCancelTransaction``), ``GET accounts/{id}/orders/{spec}``
 (an id or ``@clientId``), ``PUT accounts/{id}/orders/{spec}/cancel``, ``GET accounts/{id}/pendingOrders``,
@@ -34,6 +36,7 @@ from gekko_agent.domain.instruments import AssetClass, Instrument
 from gekko_agent.domain.money import Price, Quantity
 from gekko_agent.domain.orders import OrderSide, OrderStatus, OrderType, TimeInForce
 from gekko_agent.execution.ports import OrderRequest, RejectReason
+from gekko_agent.testing.sim.bars import HistoricalBars
 from gekko_agent.testing.sim.exchange import SimExchange
 from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, FaultPlan, hold_until_disconnect
 from gekko_agent.testing.sim.server import standing_quote
@@ -73,6 +76,7 @@ _REJECT_CODES = {
     RejectReason.NO_MARKET_DATA: "INSTRUMENT_PRICE_UNKNOWN",
 }
 _ENDED = (OrderStatus.CANCELED, OrderStatus.EXPIRED)
+_MAX_CANDLES = 5000
 
 
 def default_venue(seed: int = 0) -> PaperVenue:
@@ -108,6 +112,17 @@ def _d(value: Decimal) -> str:
 
 def _t(ts: datetime | None) -> str:
     return f"{(ts or datetime.now(UTC)).strftime('%Y-%m-%dT%H:%M:%S.%f')}000Z"
+
+
+def _rfc3339(raw: str | None) -> datetime | None:
+    """An RFC 3339 time (nanoseconds allowed) or a UNIX timestamp, as OANDA accepts; ValueError otherwise."""
+    if raw is None:
+        return None
+    if raw.replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(raw), UTC)
+    head, _, frac = raw.removesuffix("Z").partition(".")
+    moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
+    return moment.replace(microsecond=int((frac + "000000")[:6])) if frac else moment
 
 
 def _error(status: int, message: str, code: str = "", **extra: Any) -> JSONResponse:
@@ -151,6 +166,7 @@ class _Oanda:
 
     def __init__(self, exchange: SimExchange) -> None:
         self.ex = exchange
+        self.history = HistoricalBars()
         self.log: list[dict[str, Any]] = []
         self.placed: dict[str, _Placed] = {}
         self.by_order_id: dict[str, str] = {}
@@ -297,6 +313,13 @@ class _Oanda:
         return JSONResponse({"prices": prices, "time": _t(self.ex.clock.now())})
 
     async def candles(self, request: Request) -> Response:
+        """``GET instruments/{name}/candles?granularity=&count=&from=&to=`` (mid; count ≤ 5000).
+
+        With ``from`` the first ``count`` candles from it (all up to ``to`` when both are given);
+        with only ``to`` the last ``count`` before it. With neither, the first ``count`` candles the
+        simulator has (OANDA itself answers the latest: ask with ``from`` or ``to`` to page).
+        Bundled real bars plus any fed ones; volumes are whole numbers, as OANDA's tick counts are.
+        """
         if (denied := self._guard(request)) is not None:
             return denied
         name, q = str(request.path_params["instrument"]), request.query_params
@@ -304,8 +327,17 @@ class _Oanda:
         interval = _GRANULARITY.get(q.get("granularity", "S5"))
         if inst is None or interval is None:
             return _error(400, "Invalid value specified for 'instrument' or 'granularity'")
-        since = datetime.fromisoformat(q["from"].replace("Z", "+00:00")) if "from" in q else None
-        bars = await self.ex.venue.ohlcv(inst.id, interval, since, int(q.get("count", "500")))
+        try:
+            since, until = _rfc3339(q.get("from")), _rfc3339(q.get("to"))
+            count = int(q.get("count", "500"))
+        except ValueError:
+            return _error(400, "Invalid value specified for 'from', 'to' or 'count'")
+        if not 0 < count <= _MAX_CANDLES:
+            return _error(400, f"Maximum value for 'count' exceeded: {_MAX_CANDLES}")
+        fed = await self.ex.venue.ohlcv(inst.id, interval, since, 2**31)
+        limit = _MAX_CANDLES if since is not None and until is not None else count
+        newest = since is None and until is not None
+        bars = self.history.page(inst, interval, fed, start=since, end=until, limit=limit, newest=newest)
         out = [
             {"complete": True, "volume": int(b.volume), "time": _t(b.ts),
              "mid": {"o": _d(b.open), "h": _d(b.high), "l": _d(b.low), "c": _d(b.close)}}
