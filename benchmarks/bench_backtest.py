@@ -4,7 +4,10 @@ Rows, each measured in a fresh subprocess so its peak RSS is its own:
 
 * ``gekko``: the full event-driven engine (ReplayFeed → Trader → RulesBrain → RiskEngine with the
   shipped limits → ExecutionEngine → PaperVenue), journaling into a DuckDB ledger ``":memory:"``
-  (``--ledger-file`` journals into a file instead);
+  (``--ledger-file`` journals into a file instead) through the backtest sink
+  :class:`~gekko_agent.runtime.journal.BufferedJournal` (``append_many`` every 4,096 events and at the
+  end, inside the timing; paper and live append each event durably instead);
+* ``gekko, no ledger``: the same engine journaling into an in-memory list;
 * ``backtesting.py``: the same strategy rules in backtesting.py (``FractionalBacktest``, lot 1e-5);
 * ``vectorbt``: ``Portfolio.from_signals`` on the same entries/exits, when it is installed;
 * ``floor: python loop``: a bare loop that only updates two running SMAs and the cross test;
@@ -62,12 +65,13 @@ def derived_bars(n: int) -> BarArray:
     return BarArray("BTC/USD@paper", 60, ts, r2(open_), r2(high), r2(low), r2(close), np.full(n, 1e9), 2, 2)
 
 
-def run_gekko(bars: BarArray, ledger_file: str | None) -> dict[str, Any]:
+def run_gekko(bars: BarArray, ledger_file: str | None, *, ledger_on: bool = True) -> dict[str, Any]:
     from gekko_agent.config import GekkoConfig
     from gekko_agent.ledger.store import Ledger
     from gekko_agent.runtime.backtest import backtest_config
+    from gekko_agent.runtime.journal import BufferedJournal
     from gekko_agent.runtime.replay import run_replay
-    from gekko_agent.runtime.wiring import build_replay
+    from gekko_agent.runtime.wiring import MemoryJournal, build_replay
 
     cfg = backtest_config(
         GekkoConfig(),  # the shipped default limits (not agent.yaml: bench stays independent of it)
@@ -81,13 +85,17 @@ def run_gekko(bars: BarArray, ledger_file: str | None) -> dict[str, Any]:
     )
     data = cfg.model_dump(mode="python")
     data["venues"]["paper"].update(slippage_bps=Decimal(0), max_participation=Decimal(1))
-    ledger = Ledger(ledger_file or ":memory:")
+    ledger = Ledger(ledger_file or ":memory:") if ledger_on else None
     t0 = time.perf_counter()
-    system = build_replay(GekkoConfig.model_validate(data), ledger, bars={"BTC/USD@paper": bars})
+    journal = BufferedJournal(ledger) if ledger is not None else MemoryJournal()
+    system = build_replay(GekkoConfig.model_validate(data), journal, bars={"BTC/USD@paper": bars})
     asyncio.run(run_replay(system))
+    if isinstance(journal, BufferedJournal):
+        journal.close()
     seconds = time.perf_counter() - t0
     stats = system.trader.stats
-    ledger.close()
+    if ledger is not None:
+        ledger.close()
     return {"seconds": seconds, "orders": stats.orders, "denied": stats.denied}
 
 
@@ -184,6 +192,7 @@ def run_numpy_floor(bars: BarArray) -> dict[str, Any]:
 
 CASES = {
     "gekko": run_gekko,
+    "gekko, no ledger": run_gekko,
     "backtesting.py": run_backtesting_py,
     "vectorbt": run_vectorbt,
     "floor: python loop": run_python_floor,
@@ -194,7 +203,10 @@ CASES = {
 def _child(case: str, n: int, ledger_file: str | None) -> None:
     bars = derived_bars(n)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out = run_gekko(bars, ledger_file) if case == "gekko" else CASES[case](bars)
+    if case.startswith("gekko"):
+        out = run_gekko(bars, ledger_file, ledger_on=case == "gekko")
+    else:
+        out = CASES[case](bars)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["rss_before_mb"] = base_rss / 1024
     print(json.dumps(out))
@@ -212,7 +224,8 @@ def main() -> None:
         return
     ledger = args.ledger_file or ":memory:"
     print(
-        f"sma_cross {FAST}/{SLOW}, risk engine on, ledger {ledger}; input: real 1m BTC/USD, tiled (derived)"
+        f"sma_cross {FAST}/{SLOW}, risk engine on, ledger {ledger} via BufferedJournal (append_many per"
+        " 4,096 events); input: real 1m BTC/USD, tiled (derived)"
     )
     print(f"{'engine':<20}{'bars':>10}{'seconds':>10}{'bars/s':>13}{'orders':>8}{'peak RSS MB':>13}")
     for n in args.bars:

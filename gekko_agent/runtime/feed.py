@@ -6,18 +6,56 @@ closed, so a backtest cannot peek at prices it would not have had.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 
 from gekko_agent.domain import Bar, InstrumentId
 from gekko_agent.market.bararray import BarArray
 
-__all__ = ["ReplayFeed"]
+__all__ = ["CHUNK", "ReplayFeed"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CHUNK = 8192
+"""Rows converted per step of :meth:`ReplayFeed.__iter__`."""
+
+_Maker = Callable[[np.ndarray], Iterator[Bar]]
+
+
+def _maker(iid: InstrumentId, a: BarArray) -> _Maker:
+    """A function turning row indices of ``a`` into :class:`Bar` objects labelled ``iid``."""
+    price = f"{{:.{a.price_decimals}f}}".format
+    vol = f"{{:.{a.volume_decimals}f}}".format
+    interval = a.interval
+    step = timedelta(microseconds=1)
+    dec = Decimal
+
+    def make(rows: np.ndarray) -> Iterator[Bar]:
+        cols = zip(
+            (a.ts[rows] // 1000).tolist(),
+            a.open[rows].tolist(),
+            a.high[rows].tolist(),
+            a.low[rows].tolist(),
+            a.close[rows].tolist(),
+            a.volume[rows].tolist(),
+            strict=True,
+        )
+        for t, o, h, lo, c, v in cols:
+            yield Bar(
+                iid,
+                _EPOCH + step * t,
+                dec(price(o)),
+                dec(price(h)),
+                dec(price(lo)),
+                dec(price(c)),
+                dec(vol(v)),
+                interval,
+            )
+
+    return make
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +82,24 @@ class ReplayFeed:
         return close_ns[order], which[order], row[order]
 
     def __iter__(self) -> Iterator[Bar]:
-        """Every bar, as a domain :class:`Bar` relabelled with the traded instrument id."""
+        """Every bar, as a domain :class:`Bar` relabelled with the traded instrument id.
+
+        Rows are read from numpy in chunks of :data:`CHUNK` (plain Python floats, one ``tolist`` per
+        column and chunk) and turned into Decimals by formatting at the source's precision, exactly as
+        :meth:`BarArray.to_bars` does; memory beyond the arrays stays constant.
+        """
         ids = list(self.arrays)
         arrays = list(self.arrays.values())
         _, which, rows = self._order()
-        for k, r in zip(which.tolist(), rows.tolist(), strict=True):
-            a = arrays[k]
-            b = a[r]
-            yield Bar(ids[k], b.ts, b.open, b.high, b.low, b.close, b.volume, b.interval)
+        makers = [_maker(iid, a) for iid, a in zip(ids, arrays, strict=True)]
+        for lo in range(0, len(which), CHUNK):
+            w, r = which[lo : lo + CHUNK], rows[lo : lo + CHUNK]
+            if len(arrays) == 1:
+                yield from makers[0](r)
+                continue
+            parts = {k: iter(makers[k](r[w == k])) for k in np.unique(w).tolist()}
+            for k in w.tolist():
+                yield next(parts[k])
 
     @property
     def start(self) -> datetime | None:

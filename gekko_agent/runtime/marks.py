@@ -3,17 +3,116 @@ and the factor-return window the risk engine's VaR reads."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
+
 from gekko_agent.domain import Bar, Instrument, InstrumentId, Portfolio
-from gekko_agent.errors import DataNotFound
-from gekko_agent.risk.snapshot import MarketData
+from gekko_agent.errors import DataNotFound, InvalidInput
+from gekko_agent.risk.snapshot import MarketData, ReturnWindow
 from gekko_agent.risk.var import RollingReturns
 
-__all__ = ["EquityMarks", "MarketBook"]
+__all__ = ["EquityMarks", "MarketBook", "StagedReturns"]
+
+_REFRESH = 4096  # RollingReturns recomputes its running sums every this many pushes
+
+
+class StagedReturns(RollingReturns):
+    """A :class:`RollingReturns` that takes rows cheaply and folds them in only when it is read.
+
+    :meth:`stage` copies a row into a preallocated array (no numpy call per row). Any read
+    (``len``, :meth:`window`, :meth:`covariance`) or :meth:`push` first folds the staged rows in with
+    a handful of vectorised operations that reproduce, bit for bit, what one ``push`` per row
+    would have left: the same buffer layout, the running sums accumulated in the same order
+    (``np.add.accumulate`` is sequential), the same periodic exact refresh. A backtest samples a row
+    every bar but reads the window only when an intent is checked, so most rows cost a list copy.
+
+    Args:
+        factors: factor names (instrument ids or currency codes).
+        capacity: most rows kept (the VaR lookback).
+        interval_seconds: sampling interval of the rows.
+    """
+
+    def __init__(self, factors: Sequence[str], capacity: int, interval_seconds: int) -> None:
+        super().__init__(factors, capacity, interval_seconds)
+        self._staged = np.empty((_REFRESH, len(self.factors)))
+        self._staged_n = 0
+
+    def stage(self, row: Sequence[float]) -> None:
+        """Queue one row of returns (one per factor); same checks as :meth:`push`."""
+        if len(row) != len(self.factors) or not all(math.isfinite(x) for x in row):
+            raise InvalidInput(f"a return row needs {len(self.factors)} finite values")
+        if self._staged_n == _REFRESH:
+            self.fold()
+        self._staged[self._staged_n] = row
+        self._staged_n += 1
+
+    def fold(self) -> None:
+        """Fold every staged row in, exactly as that many :meth:`push` calls in order would."""
+        total, self._staged_n = self._staged_n, 0
+        done = 0
+        while done < total:
+            if self._hi == self._buf.shape[0]:
+                kept = self._hi - self._lo
+                self._buf[:kept] = self._buf[self._lo : self._hi]
+                self._lo, self._hi = 0, kept
+            room = min(self._buf.shape[0] - self._hi, _REFRESH - self._pushes % _REFRESH)
+            m = min(room, total - done)
+            self._fold_segment(self._staged[done : done + m])
+            done += m
+
+    def _fold_segment(self, rows: np.ndarray) -> None:
+        lo, hi, m = self._lo, self._hi, rows.shape[0]
+        self._buf[hi : hi + m] = rows
+        count, pops, order, signs = hi - lo, 0, [], []
+        for j in range(m):  # the deltas in push order: +row, then -oldest once over capacity
+            order.append(hi + j)
+            signs.append(1.0)
+            if count + j + 1 - pops > self.capacity:
+                order.append(lo + pops)
+                signs.append(-1.0)
+                pops += 1
+        x = self._buf[order]
+        sign = np.asarray(signs)[:, None]
+        sums = np.add.accumulate(np.concatenate((self._sum[None, :], x * sign)), axis=0)
+        outer = x[:, :, None] * x[:, None, :] * sign[:, :, None]
+        cross = np.add.accumulate(np.concatenate((self._cross[None], outer)), axis=0)
+        self._sum, self._cross = sums[-1].copy(), cross[-1].copy()
+        self._lo, self._hi = lo + pops, hi + m
+        self._version += m
+        self._pushes += m
+        self._cached = None
+        if self._pushes % _REFRESH == 0:
+            arr = self._buf[self._lo : self._hi]
+            self._sum = arr.sum(axis=0)
+            self._cross = arr.T @ arr
+
+    def __len__(self) -> int:
+        if self._staged_n:
+            self.fold()
+        return super().__len__()
+
+    def push(self, row: Sequence[float] | np.ndarray) -> None:
+        """Fold staged rows in, then append ``row`` as :meth:`RollingReturns.push` does."""
+        if self._staged_n:
+            self.fold()
+        super().push(row)
+
+    def covariance(self) -> np.ndarray:
+        """Sample covariance of the window, staged rows included."""
+        if self._staged_n:
+            self.fold()
+        return super().covariance()
+
+    def window(self) -> ReturnWindow:
+        """A read-only window of the current rows, staged rows included."""
+        if self._staged_n:
+            self.fold()
+        return super().window()
 
 
 class MarketBook:
@@ -54,7 +153,7 @@ class MarketBook:
                         self._crosses.setdefault(ccy, (quotes[account_currency], iid))
         foreign = sorted({i.quote for i in self.instruments.values()} - {account_currency})
         self.factors: tuple[str, ...] = (*self.instruments, *foreign)
-        self.returns = RollingReturns(self.factors, lookback, return_interval)
+        self.returns = StagedReturns(self.factors, lookback, return_interval)
         self.return_interval = return_interval
         self._last_sample: datetime | None = None
         self._last_values: list[float] | None = None
@@ -76,7 +175,7 @@ class MarketBook:
             return
         if self._last_values is not None:
             row = [(v / p - 1.0) if p else 0.0 for v, p in zip(values, self._last_values, strict=True)]
-            self.returns.push(row)
+            self.returns.stage(row)
         self._last_values = values
         self._last_sample = ts
 

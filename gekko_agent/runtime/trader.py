@@ -32,7 +32,11 @@ from gekko_agent.risk.snapshot import OpenOrder, RiskSnapshot, TradingState, Ven
 from gekko_agent.risk.state import TradingStateMachine
 from gekko_agent.runtime.marks import EquityMarks, MarketBook
 
-__all__ = ["Brain", "Trader", "TraderStats"]
+__all__ = ["BAND_MARGIN", "Brain", "Trader", "TraderStats"]
+
+BAND_MARGIN = 1e-3
+"""How close (as a fraction of equity) an estimated loss may come to a breaker level before the
+breakers are evaluated exactly on every bar."""
 
 
 class Brain(Protocol):
@@ -97,6 +101,7 @@ class Trader:
         self.stats = TraderStats()
         self.trading = True
         self.recent: list[tuple[OrderIntent, RiskOutcome]] = []
+        self._last_bands: tuple[TradingState, tuple[int, ...]] | None = None
 
     @property
     def state(self) -> TradingState:
@@ -209,26 +214,58 @@ class Trader:
 
     # -- trading state ---------------------------------------------------------------------------
 
-    def _breakers_may_trip(self) -> bool:
-        """Cheap pre-test on every bar: False only when no breaker can be near its threshold.
-
-        Loss fractions are measured here from the engine's own equity marks; the evaluation is skipped
-        only while they are below half of the smallest configured level, no venue has an error, and
-        the state machine reports nothing tripped — so a breaker is never late by more than zero bars.
-        """
-        if not self.machine.quiet or any(s.consecutive_errors for s in self.execution.stats.values()):
-            return True
+    def _loss_fractions(self) -> list[tuple[float, list[float]]] | None:
+        """(estimated loss fraction, sorted levels) per enabled loss breaker; None before equity."""
         eq = self.equity
         if eq.now is None:
-            return True
+            return None
+        now = float(eq.now)
         limits = self.risk.limits
+        out: list[tuple[float, list[float]]] = []
         for br, ref in ((limits.daily_loss, eq.day_start), (limits.drawdown, eq.peak)):
-            levels = [x for x in (br.reduce_at, br.halt_at) if x is not None]
-            if not br.enabled or not levels or not ref:
-                continue
-            if (ref - eq.now) / ref >= min(levels) / 2:
-                return True
-        return False
+            levels = sorted(float(x) for x in (br.reduce_at, br.halt_at) if x is not None)
+            if br.enabled and levels and ref:
+                out.append(((float(ref) - now) / float(ref), levels))
+        return out
+
+    def _band_key(self) -> tuple[TradingState, tuple[int, ...]] | None:
+        """The state and, per loss breaker, how many levels its fraction reached; None when unsure.
+
+        None while a fraction is within :data:`BAND_MARGIN` of one of its levels, equity is unknown,
+        a flatten is under way or a venue has errors.
+        """
+        if self.machine.flattening or any(s.consecutive_errors for s in self.execution.stats.values()):
+            return None
+        fractions = self._loss_fractions()
+        if fractions is None:
+            return None
+        bands: list[int] = []
+        for frac, levels in fractions:
+            if any(abs(frac - x) <= BAND_MARGIN for x in levels):
+                return None
+            bands.append(sum(frac >= x for x in levels))
+        return self.state, tuple(bands)
+
+    def _breakers_may_trip(self) -> bool:
+        """Cheap pre-test on every bar: False only when an evaluation would change nothing.
+
+        Loss fractions are estimated in float from the engine's own equity marks. With nothing
+        tripped, the evaluation is skipped while every fraction is below half of its smallest level
+        and no venue has errors. With breakers tripped (and acknowledged by the last evaluation), it
+        is skipped while the state and the band each fraction lies in (below, between or above its
+        levels) equal those of the last evaluation, no fraction is within :data:`BAND_MARGIN` of a
+        level, no venue has errors and no flatten is under way: the evaluation would find the same
+        trips and journal nothing. Either way a breaker is never late.
+        """
+        if not self.machine.quiet:
+            key = self._band_key()
+            return key is None or key != self._last_bands
+        if any(s.consecutive_errors for s in self.execution.stats.values()):
+            return True
+        fractions = self._loss_fractions()
+        if fractions is None:
+            return True
+        return any(frac >= levels[0] / 2 for frac, levels in fractions)
 
     def _apply_breakers(self) -> None:
         if not self._breakers_may_trip():
@@ -238,6 +275,7 @@ class Trader:
             self.journal.append(
                 AlertRaised(ts=change.ts, level="warning", source="risk", message=change.reason)
             )
+        self._last_bands = self._band_key()
 
     def snapshot_for_breakers(self) -> RiskSnapshot:
         """A light snapshot (no open orders or returns) for the breaker evaluation on every bar."""
