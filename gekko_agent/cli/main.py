@@ -14,6 +14,7 @@ import typer
 from typer._click.core import Context as ClickContext  # typer vendors click; its Group takes this
 from typer.core import TyperGroup
 
+from gekko_agent.cli import agent as agent_cli
 from gekko_agent.cli import config as config_cli
 from gekko_agent.cli import data as data_cli
 from gekko_agent.cli import forecast as forecast_cli
@@ -59,6 +60,7 @@ app.command("backtest", help="Backtest a strategy on bundled data or your own CS
 app.command(
     "reconcile", help="Compare the ledger with each configured venue; journal and settle every difference."
 )(reconcile_cli.reconcile)
+app.add_typer(agent_cli.app, name="agent", help="Run and inspect the LLM agent (one cycle, record/replay).")
 app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
 app.add_typer(config_cli.app, name="config", help="Check and explain agent.yaml.")
 app.add_typer(ledger_cli.app, name="ledger", help="Query the journal of decisions, orders and fills.")

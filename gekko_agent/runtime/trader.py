@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gekko_agent.agent.strategy import StrategyContext
 from gekko_agent.domain import (
@@ -24,6 +24,8 @@ from gekko_agent.domain import (
     IntentProposed,
     OrderIntent,
 )
+from gekko_agent.errors import DataNotFound
+from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.engine import EventSink, ExecutionEngine
 from gekko_agent.risk.engine import RiskEngine
 from gekko_agent.risk.governance import HumanActor
@@ -37,6 +39,19 @@ __all__ = ["BAND_MARGIN", "Brain", "Trader", "TraderStats"]
 BAND_MARGIN = 1e-3
 """How close (as a fraction of equity) an estimated loss may come to a breaker level before the
 breakers are evaluated exactly on every bar."""
+
+
+@runtime_checkable
+class CyclingBrain(Protocol):
+    """A brain that also decides on a timer (the LLM agent), awaited in the bar loop."""
+
+    def due(self, now: datetime) -> bool:
+        """True when a cycle should run now."""
+        ...
+
+    async def run_cycle(self, now: datetime) -> list[OrderIntent]:
+        """One decision cycle; returns intents for the risk path."""
+        ...
 
 
 class Brain(Protocol):
@@ -101,6 +116,7 @@ class Trader:
         self.stats = TraderStats()
         self.trading = True
         self.recent: list[tuple[OrderIntent, RiskOutcome]] = []
+        self.approvals: ApprovalQueue | None = None  # orders that need a person wait here
         self._last_bands: tuple[TradingState, tuple[int, ...]] | None = None
 
     @property
@@ -176,9 +192,11 @@ class Trader:
         self.stats.bars += 1
         self.equity.update(self.execution.portfolio, self.book, close_ts)
         self._apply_breakers()
-        intents = self.brain.on_bar(bar, self.context())
+        intents = list(self.brain.on_bar(bar, self.context()))
         if not decide or not self.trading:
             return
+        if isinstance(self.brain, CyclingBrain) and self.brain.due(close_ts):
+            intents += await self.brain.run_cycle(close_ts)
         for intent in intents:
             await self.propose(intent)
 
@@ -207,10 +225,25 @@ class Trader:
             self.stats.resized += 1
         else:
             self.stats.approved += 1
+        if self.approvals is not None and self._needs_person(outcome.intent):
+            return outcome
         self._owner[outcome.intent.instrument_id] = outcome.intent.strategy
         await self.execution.submit(outcome.intent)
         self.stats.orders += 1
         return outcome
+
+    def _needs_person(self, intent: OrderIntent) -> bool:
+        """Queue ``intent`` for approval when the policy asks for a person; True when queued."""
+        assert self.approvals is not None
+        try:
+            notional = intent.quantity * self.book.value_in_account(intent.instrument_id)
+        except DataNotFound:
+            notional = Decimal(0)
+        reason = self.approvals.reason_for(notional, self.brain.name)
+        if reason is None:
+            return False
+        self.approvals.request(intent, notional, self.brain.name, reason)
+        return True
 
     # -- trading state ---------------------------------------------------------------------------
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from gekko_agent.agent.rules import RulesBrain
 from gekko_agent.agent.strategy import load_strategy
 from gekko_agent.config import GekkoConfig, PaperVenueConfig
 from gekko_agent.domain import AssetClass, Event, Instrument, InstrumentId, Portfolio, SimClock
 from gekko_agent.errors import ConfigError
+from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.engine import EventSink, ExecutionEngine
 from gekko_agent.execution.ports import Venue
 from gekko_agent.market.bararray import BarArray
@@ -22,7 +24,7 @@ from gekko_agent.market.loader import load_bars
 from gekko_agent.risk.engine import RiskEngine
 from gekko_agent.runtime.feed import ReplayFeed
 from gekko_agent.runtime.marks import MarketBook
-from gekko_agent.runtime.trader import Trader
+from gekko_agent.runtime.trader import Brain, Trader
 from gekko_agent.venues.paper import FeeSchedule, FillModel, FixedBpsSlippage, PaperVenue
 from gekko_agent.venues.paper import PaperVenueConfig as PaperSettings
 
@@ -108,6 +110,8 @@ def build_replay(
     warmup_minutes: int = 1500,
     bars: Mapping[InstrumentId, BarArray] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    record: Path | None = None,
+    replay: Path | None = None,
 ) -> System:
     """Wire a paper/backtest run that replays bundled (or given) bars through paper venues.
 
@@ -119,6 +123,8 @@ def build_replay(
         warmup_minutes: history replayed before ``start`` without trading.
         bars: bar arrays to use instead of the bundled datasets (``gekko backtest --csv``).
         progress: called while data files load cold.
+        record: with the LLM brain, store every model exchange in this folder.
+        replay: with the LLM brain, answer from recorded exchanges instead of a model.
     """
     instruments = build_instruments(cfg)
     if not instruments:
@@ -152,8 +158,15 @@ def build_replay(
     execution = ExecutionEngine(venues, instruments, portfolio, journal, clock)
     for name in venues:
         execution.mark_reconciled(name)  # a fresh paper venue agrees with a fresh portfolio
-    strategies = [load_strategy(s.name, s.instruments, s.params) for s in cfg.strategies]
-    brain = RulesBrain(strategies, journal)
+    brain: Brain
+    if cfg.brain.kind == "llm":
+        from gekko_agent.agent.llm_trading import build_llm_trading_brain
+
+        llm_brain = build_llm_trading_brain(cfg, journal, record=record, replay=replay)
+        brain = llm_brain
+    else:
+        strategies = [load_strategy(s.name, s.instruments, s.params) for s in cfg.strategies]
+        brain = RulesBrain(strategies, journal)
     risk_cfg = cfg.risk
     book = MarketBook(
         instruments,
@@ -162,4 +175,7 @@ def build_replay(
         lookback=risk_cfg.var.lookback,
     )
     trader = Trader(brain, RiskEngine(risk_cfg), execution, journal, clock, book, instruments)
+    trader.approvals = ApprovalQueue(cfg.approvals, journal, clock)
+    if cfg.brain.kind == "llm":
+        llm_brain.bind(trader)
     return System(cfg, clock, trader, venues, feed, journal)

@@ -1,0 +1,53 @@
+"""The LLM brain inside the Trader: litellm over HTTP to a scripted server, intents through risk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gekko_agent.config import GekkoConfig, load_config
+from gekko_agent.domain import AgentDecided, OrderSubmitted, RiskEvaluated
+from gekko_agent.runtime.replay import run_replay
+from gekko_agent.runtime.wiring import MemoryJournal, build_replay
+from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, propose
+
+ROOT = Path(__file__).resolve().parents[2]
+START = datetime(2023, 3, 9, 6, tzinfo=UTC)
+END = datetime(2023, 3, 9, 12, tzinfo=UTC)
+
+
+def _llm_config(api_base: str) -> GekkoConfig:
+    data = load_config(ROOT / "agent.yaml").model_dump(mode="python")
+    data["brain"] = {
+        "kind": "llm",
+        "cycle_seconds": 3600,
+        "llm": {"model": "openai/scripted", "api_base": api_base},
+    }
+    data["strategies"] = []
+    return GekkoConfig.model_validate(data)
+
+
+def _order(qty: str) -> dict[str, object]:
+    return {
+        "instrument_id": "BTC/USD@paper",
+        "side": "buy",
+        "quantity": qty,
+        "rationale": "test",
+        "confidence": 0.5,
+    }
+
+
+async def test_llm_cycles_propose_through_risk_and_reach_the_venue(server: ScriptedOpenAIServer) -> None:
+    server.push(propose(_order("0.01")), propose(_order("50")), *[hold() for _ in range(10)])
+    journal = MemoryJournal()
+    system = build_replay(_llm_config(server.api_base), journal, start=START, end=END)
+    await run_replay(system, start=START)
+    decided = [e for e in journal.events if isinstance(e, AgentDecided)]
+    assert system.trader.brain.name == "llm"
+    assert len(decided) >= 5 and all(d.brain == "llm" for d in decided)
+    verdicts = [e.outcome for e in journal.events if isinstance(e, RiskEvaluated)]
+    assert verdicts[0] == "approved"
+    assert verdicts[1] in ("resized", "denied")  # 50 BTC is far beyond every limit
+    submitted = [e for e in journal.events if isinstance(e, OrderSubmitted)]
+    assert all(e.intent.quantity < 1 for e in submitted[1:])  # max order notional 15,000 at ~20,000 USD/BTC
+    assert submitted[0].decision_id == decided[0].decision_id
