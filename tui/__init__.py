@@ -1,0 +1,28 @@
+"""The Textual dashboard (``gekko tui``, ``gekko demo``): watch, approve, halt.
+
+Seven screens (overview, positions & orders, risk, agent, approvals, forecasts, logs) render
+immutable :class:`~.model.Snapshot` values from a :class:`~.model.DashboardSource`; every action goes
+through the ops command layer. Nothing in ``gekko_agent`` imports this package except the CLI, lazily.
+"""
+
+from gekko_agent.tui.app import GekkoApp
+from gekko_agent.tui.model import (
+    BreakerRow,
+    DashboardSource,
+    DecisionRow,
+    ForecastBand,
+    LimitRow,
+    RiskFigures,
+    Snapshot,
+)
+
+__all__ = [
+    "BreakerRow",
+    "DashboardSource",
+    "DecisionRow",
+    "ForecastBand",
+    "GekkoApp",
+    "LimitRow",
+    "RiskFigures",
+    "Snapshot",
+]

@@ -15,13 +15,16 @@ from typer._click.core import Context as ClickContext  # typer vendors click; it
 from typer.core import TyperGroup
 
 from gekko_agent.cli import agent as agent_cli
+from gekko_agent.cli import chatops as chatops_cli
 from gekko_agent.cli import config as config_cli
 from gekko_agent.cli import data as data_cli
 from gekko_agent.cli import forecast as forecast_cli
 from gekko_agent.cli import ledger as ledger_cli
+from gekko_agent.cli import mcp as mcp_cli
 from gekko_agent.cli import reconcile as reconcile_cli
 from gekko_agent.cli import risk as risk_cli
 from gekko_agent.cli import trading as trading_cli
+from gekko_agent.cli import tui as tui_cli
 from gekko_agent.cli import venue_sim as venue_sim_cli
 from gekko_agent.errors import ConfigError, UserError
 
@@ -62,11 +65,14 @@ app.command(
 )(reconcile_cli.reconcile)
 app.add_typer(agent_cli.app, name="agent", help="Run and inspect the LLM agent (one cycle, record/replay).")
 app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
+app.add_typer(tui_cli.app, name="tui", help="Watch a running Gekko (Textual dashboard).")
+app.add_typer(chatops_cli.app, name="chatops", help="Supervise Gekko from Telegram and Slack.")
 app.add_typer(config_cli.app, name="config", help="Check and explain agent.yaml.")
 app.add_typer(ledger_cli.app, name="ledger", help="Query the journal of decisions, orders and fills.")
 app.add_typer(
     forecast_cli.app, name="forecast", help="Train, evaluate and query the torch return-quantile forecaster."
 )
+app.add_typer(mcp_cli.app, name="mcp", help="Serve Gekko's tools to other agents over MCP (stdio or HTTP).")
 app.add_typer(risk_cli.app, name="risk", help="Risk state, limits, dry-run checks, VaR and stress.")
 app.add_typer(
     venue_sim_cli.app,

@@ -65,14 +65,15 @@ def demo(
 
     for suffix in ("", ".wal"):
         Path(f"{ledger}{suffix}").unlink(missing_ok=True)
-    run_paper_session(
-        cfg,
-        ledger_path=ledger,
-        start=_time(cfg.demo.start, "demo.start"),
-        end=_time(cfg.demo.end, "demo.end"),
-        speed=speed or cfg.demo.speed,
-        live_view=not headless,
-    )
+    start, end = _time(cfg.demo.start, "demo.start"), _time(cfg.demo.end, "demo.end")
+    if headless:
+        run_paper_session(
+            cfg, ledger_path=ledger, start=start, end=end, speed=speed or cfg.demo.speed, live_view=False
+        )
+        return
+    from gekko_agent.runtime.dashboard import run_dashboard_demo
+
+    run_dashboard_demo(cfg, ledger, start, end, speed or cfg.demo.speed)
 
 
 def run(

@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gekko_agent.config.secrets import SecretRef
 from gekko_agent.execution.approvals import ApprovalConfig
+from gekko_agent.mcp.config import McpConfig
+from gekko_agent.ops.auth import OpsConfig
+from gekko_agent.ops.chat_config import ChatopsConfig
 from gekko_agent.risk.config import RiskConfig
+from gekko_agent.runtime.scheduler import ScheduleConfig
+from gekko_agent.tools.research import ResearchConfig
 
 __all__ = [
     "AccountConfig",
@@ -230,7 +235,26 @@ class GekkoConfig(_Model):
     brain: BrainConfig = Field(default_factory=BrainConfig, description="Who decides.")
     strategies: list[StrategyConfig] = Field(default_factory=list, description="Rules strategies.")
     demo: DemoConfig = Field(default_factory=DemoConfig, description="Settings of `gekko demo`.")
-    approvals: ApprovalConfig = Field(default_factory=ApprovalConfig, description="Orders that wait for a person.")
+    approvals: ApprovalConfig = Field(
+        default_factory=ApprovalConfig, description="Orders that wait for a person."
+    )
+    ops: OpsConfig = Field(
+        default_factory=OpsConfig, description="People allowed to command Gekko, and their roles."
+    )
+    chatops: ChatopsConfig | None = Field(
+        None, description="Telegram, Slack and alert routing; omitted: no chat-ops."
+    )
+    mcp: McpConfig = Field(
+        default_factory=McpConfig,
+        description="MCP: Gekko's own server and the outside servers the agent uses.",
+    )
+    research: ResearchConfig = Field(
+        default_factory=ResearchConfig, description="News sources for the research tools (untrusted text)."
+    )
+    schedule: ScheduleConfig = Field(
+        default_factory=ScheduleConfig,
+        description="Headless timetable: cycles, reconciliation, forecasts, report.",
+    )
 
     @model_validator(mode="after")
     def _cross_refs(self) -> GekkoConfig:
@@ -264,6 +288,7 @@ class GekkoConfig(_Model):
                 ref = getattr(venue, field_name, None)
                 if isinstance(ref, SecretRef):
                     refs.append((f"venues.{name}.{field_name}", ref))
+        refs += self.mcp.secret_refs()
         if self.brain.llm and self.brain.llm.api_key:
             refs.append(("brain.llm.api_key", self.brain.llm.api_key))
         return refs

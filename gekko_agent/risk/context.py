@@ -12,74 +12,60 @@ that forbid new exposure (REDUCING, breakers, closed sessions, unhealthy venues)
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Context, Decimal
+from decimal import Decimal
 
 from gekko_agent.domain import ZERO, Instrument, OrderIntent, OrderSide, OrderType
+from gekko_agent.risk.floor import add_floor, cap_abs_linear, clamp_cap, div_floor, sub_floor
 from gekko_agent.risk.limits import RiskLimits
 from gekko_agent.risk.outcomes import CheckResult, ReasonCode, Verdict
+from gekko_agent.risk.sides import SideState, side_state
 from gekko_agent.risk.snapshot import MarketData, RiskSnapshot
 from gekko_agent.risk.view import PortfolioView
 
 __all__ = [
+    "PASS",
+    "SKIP",
     "OrderContext",
     "add_floor",
     "cap_abs_linear",
+    "clamp_cap",
     "deny",
     "div_floor",
     "limit_to",
     "passed",
     "skipped",
+    "sub_floor",
 ]
 
-_FLOOR = Context(prec=40, rounding=ROUND_FLOOR)
 _ONE = Decimal(1)
-_PASS: dict[str, CheckResult] = {}
-_SKIP: dict[str, CheckResult] = {}
 
 
-def div_floor(a: Decimal, b: Decimal) -> Decimal:
-    """``a / b`` rounded toward minus infinity."""
-    return _FLOOR.divide(a, b)
+class _Shared(dict[str, CheckResult]):
+    """The shared result of each check for one verdict, made on first use (``PASS["position"]``)."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__()
+        self.verdict = verdict
+
+    def __missing__(self, name: str) -> CheckResult:
+        r = self[name] = CheckResult(name, self.verdict)
+        return r
 
 
-def sub_floor(a: Decimal, b: Decimal) -> Decimal:
-    """``a - b`` rounded toward minus infinity."""
-    return _FLOOR.subtract(a, b)
-
-
-def add_floor(a: Decimal, b: Decimal) -> Decimal:
-    """``a + b`` rounded toward minus infinity."""
-    return _FLOOR.add(a, b)
-
-
-def cap_abs_linear(a: Decimal, b: Decimal, bound: Decimal, q0: Decimal) -> Decimal:
-    """Largest ``q`` in ``[0, q0]`` with ``|a + b·q| <= max(bound, |a|)`` (never worse than now).
-
-    The feasible set is an interval containing 0, so the caps of several checks combine by ``min``.
-    """
-    if b == 0:
-        return q0
-    room = max(bound, abs(a))
-    cap = div_floor(sub_floor(room, a), b) if b > 0 else div_floor(_FLOOR.add(room, a), -b)
-    if cap >= q0:
-        return q0
-    return cap if cap > 0 else ZERO
+PASS = _Shared(Verdict.PASS)
+"""``PASS[name]``: the (shared) pass result of check ``name``."""
+SKIP = _Shared(Verdict.SKIP)
+"""``SKIP[name]``: the (shared) skip result of check ``name`` (disabled or not reached)."""
 
 
 def passed(name: str) -> CheckResult:
     """The (shared) pass result of check ``name``."""
-    r = _PASS.get(name)
-    if r is None:
-        r = _PASS[name] = CheckResult(name, Verdict.PASS)
-    return r
+    return PASS[name]
 
 
 def skipped(name: str) -> CheckResult:
     """The (shared) skip result of check ``name`` (disabled or not reached)."""
-    r = _SKIP.get(name)
-    if r is None:
-        r = _SKIP[name] = CheckResult(name, Verdict.SKIP)
-    return r
+    return SKIP[name]
 
 
 def deny(name: str, reason: ReasonCode, detail: str) -> CheckResult:
@@ -90,7 +76,7 @@ def deny(name: str, reason: ReasonCode, detail: str) -> CheckResult:
 def limit_to(name: str, cap: Decimal, q0: Decimal, reason: ReasonCode, detail: str) -> CheckResult:
     """Pass when ``cap >= q0``, else resize to ``cap`` (or deny when ``cap`` is 0)."""
     if cap >= q0:
-        return passed(name)
+        return PASS[name]
     if cap <= 0:
         return CheckResult(name, Verdict.DENY, reason, detail, ZERO)
     return CheckResult(name, Verdict.RESIZE, reason, detail, cap)
@@ -120,9 +106,11 @@ class OrderContext:
         "side",
         "sign",
         "snap",
+        "st",
         "view",
         "vpu",
     )
+    st: SideState
 
     def __init__(self, intent: OrderIntent, snap: RiskSnapshot, view: PortfolioView, lim: RiskLimits) -> None:
         self.intent = intent
@@ -144,27 +132,29 @@ class OrderContext:
         self.eff = ZERO
         self.reducible = ZERO
 
-    def prepare(self, mark: Decimal, rate: Decimal) -> None:
-        """Fill in prices, values per unit and the worst-case position (after the data gates passed)."""
-        intent, lim, md = self.intent, self.lim, self.md
-        self.mark, self.rate = mark, rate
-        if intent.order_type is OrderType.MARKET:
-            touch = (md.ask if self.sign > 0 else md.bid) if md is not None else None
+    def prepare(self) -> None:
+        """Fill in prices, values per unit and the worst-case position (after the fatal gates passed)."""
+        intent, md, sign = self.intent, self.md, self.sign
+        assert self.inst is not None
+        st = self.st = side_state(self.view, self.inst, self.iid, sign)
+        mark = self.mark = st.mark
+        rate = self.rate = st.rate
+        order_type = intent.order_type
+        if order_type is OrderType.MARKET:
+            touch = (md.ask if sign > 0 else md.bid) if md is not None else None
             ref = touch if touch is not None else mark
-            self.exec_price = ref * (_ONE + lim.market_slippage * self.sign)
-        elif intent.order_type is OrderType.STOP:
+            self.exec_price = ref * (_ONE + self.lim.market_slippage * sign)
+        elif order_type is OrderType.STOP:
             assert intent.stop_price is not None
-            self.exec_price = intent.stop_price * (_ONE + lim.market_slippage * self.sign)
+            self.exec_price = intent.stop_price * (_ONE + self.lim.market_slippage * sign)
         else:
             assert intent.limit_price is not None
             self.exec_price = intent.limit_price
-        self.vpu = mark * rate
+        self.vpu = st.vpu
         self.cpu = max(self.exec_price, mark) * rate
-        pos = self.snap.positions.get(self.iid)
-        self.pos = pos.quantity if pos is not None else ZERO
-        pending = self.view.open_qty.get((self.iid, self.side), ZERO)
-        self.eff = self.pos + pending * self.sign
-        self.reducible = min(self.q0, abs(self.eff)) if self.eff * self.sign < 0 else ZERO
+        self.pos = st.pos
+        self.eff = st.eff
+        self.reducible = min(self.q0, st.abs_eff) if st.reduces else ZERO
 
     @property
     def increases(self) -> bool:
@@ -173,8 +163,8 @@ class OrderContext:
 
     def only_reducing(self, name: str, reason: ReasonCode, why: str) -> CheckResult:
         """Cap the order at its reducible part (the gates that forbid new exposure use this)."""
-        if not self.increases:
-            return passed(name)
+        if self.q0 <= self.reducible:
+            return PASS[name]
         return limit_to(
             name, self.reducible, self.q0, reason, f"{why}; only exposure-reducing orders may pass"
         )

@@ -9,8 +9,10 @@ Three phases:
 3. **final**: minimum quantity/notional and VaR/ES of the portfolio with the candidate quantity.
 
 The engine keeps one cache: the :class:`~gekko_agent.risk.view.PortfolioView` of the last snapshot it saw
-(valuation, exposure sums, VaR vectors, stress losses), so checking many intents against one snapshot
-costs only each order's marginal effect. It never reads a clock, a file or the network.
+(valuation, exposure sums, VaR vectors, stress losses, and per instrument and side the snapshot-fixed part
+of every cap), so checking many intents against one snapshot costs only each order's marginal effect:
+mostly Decimal comparisons, and for VaR an O(1) bound or, near the limit, an exact search of the few rows
+that can reach the tail. It never reads a clock, a file or the network.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gekko_agent.domain import OrderIntent, Quantity, round_to_step
+from gekko_agent.domain import OrderIntent, Quantity
 from gekko_agent.risk.checks import exposure_gates as eg
 from gekko_agent.risk.checks import funding, gates, portfolio, pricing, sizing
 from gekko_agent.risk.config import RiskConfig
 from gekko_agent.risk.context import OrderContext, skipped
+from gekko_agent.risk.floor import lot_floor
 from gekko_agent.risk.limits import RiskLimits
 from gekko_agent.risk.outcomes import (
     Approved,
@@ -101,6 +104,21 @@ class CancelDecision:
     explanation: str
 
 
+_DENY = Verdict.DENY
+_PASS = Verdict.PASS
+
+
+def _instrument_gates(ctx: OrderContext) -> tuple[CheckResult, ...]:
+    """Results of the gates that depend only on the instrument, up to the first denial."""
+    done: list[CheckResult] = []
+    for _, fn in _FATAL_BEFORE_PRICES:
+        r = fn(ctx)
+        done.append(r)
+        if r.verdict is _DENY:
+            break
+    return tuple(done)
+
+
 def _fatal_trace(done: list[CheckResult]) -> tuple[CheckResult, ...]:
     seen = {r.name for r in done}
     return (*done, *(skipped(n) for n in CHECK_NAMES if n not in seen))
@@ -109,7 +127,7 @@ def _fatal_trace(done: list[CheckResult]) -> tuple[CheckResult, ...]:
 def _reasons(trace: tuple[CheckResult, ...]) -> tuple[ReasonCode, ...]:
     out: list[ReasonCode] = []
     for r in trace:
-        if r.reason is not None and r.verdict is not Verdict.PASS and r.reason not in out:
+        if r.reason is not None and r.verdict is not _PASS and r.reason not in out:
             out.append(r.reason)
     return tuple(out)
 
@@ -150,23 +168,20 @@ class RiskEngine:
     def check(self, intent: OrderIntent, snapshot: RiskSnapshot) -> RiskOutcome:
         """Approve, resize or deny ``intent`` against ``snapshot``. Same inputs, same answer."""
         lim = self._limits
-        ctx = OrderContext(intent, snapshot, self.view(snapshot), lim)
-        done: list[CheckResult] = []
-        for _, fn in _FATAL_BEFORE_PRICES:
-            r = fn(ctx)
-            done.append(r)
-            if r.verdict is Verdict.DENY:
-                return self._denied(intent, _fatal_trace(done))
-        assert ctx.md is not None
-        assert ctx.md.last is not None
-        assert ctx.inst is not None
-        rate = ctx.view.rate(ctx.inst.quote)
-        assert rate is not None
-        ctx.prepare(ctx.md.last, rate)
+        c = self._cached
+        view = c[2] if c is not None and c[0] is snapshot and c[1] is lim else self.view(snapshot)
+        ctx = OrderContext(intent, snapshot, view, lim)
+        gates = view.gates.get(ctx.iid)
+        if gates is None:  # the first gates depend only on the instrument: once per snapshot
+            gates = view.gates[ctx.iid] = _instrument_gates(ctx)
+        done = list(gates)
+        if gates[-1].verdict is _DENY:
+            return self._denied(intent, _fatal_trace(done))
+        ctx.prepare()
         for _, fn in _FATAL_AFTER_PRICES:
             r = fn(ctx)
             done.append(r)
-            if r.verdict is Verdict.DENY:
+            if r.verdict is _DENY:
                 return self._denied(intent, _fatal_trace(done))
         q0: Decimal = intent.quantity
         cap = q0
@@ -175,18 +190,19 @@ class RiskEngine:
         for fn in _SIZING_FNS:
             r = fn(ctx)
             append(r)
-            c = r.cap
-            if c is not None and c < cap:
-                cap, binding = c, r
-        q: Decimal = round_to_step(cap, ctx.inst.lot_size, "down") if cap > 0 else Decimal(0)
+            rc = r.cap
+            if rc is not None and rc < cap:
+                cap, binding = rc, r
+        assert ctx.inst is not None
+        q: Decimal = lot_floor(cap, ctx.inst.lot_size) if cap > 0 else Decimal(0)
         q = min(q, q0)
         if q <= 0:
             done.extend(skipped(n) for n, _ in _FINAL)
             return self._denied(intent, tuple(done))
         for _, final in _FINAL:
             r = final(ctx, q)
-            done.append(r)
-            if r.verdict is Verdict.DENY:
+            append(r)
+            if r.verdict is _DENY:
                 return self._denied(intent, tuple(done))
         trace = tuple(done)
         if q == q0:
@@ -198,7 +214,11 @@ class RiskEngine:
 
     @staticmethod
     def _denied(intent: OrderIntent, trace: tuple[CheckResult, ...]) -> Denied:
-        first = next((r for r in trace if r.verdict is Verdict.DENY), None)
+        first: CheckResult | None = None
+        for r in trace:
+            if r.verdict is _DENY:
+                first = r
+                break
         if first is None:  # denied because the caps left less than one lot
             first = next(r for r in trace if r.verdict is Verdict.RESIZE)
         reasons = _reasons(trace)

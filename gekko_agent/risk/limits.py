@@ -56,17 +56,17 @@ class LossBreaker:
     enabled: bool
     reduce_at: Decimal | None
     halt_at: Decimal | None
+    first_level: Decimal | None = field(init=False, repr=False, compare=False)
+    """The lowest level that trips anything (new exposure is denied from there); derived."""
+
+    def __post_init__(self) -> None:
+        levels = [x for x in (self.reduce_at, self.halt_at) if x is not None]
+        object.__setattr__(self, "first_level", min(levels) if levels and self.enabled else None)
 
     @classmethod
     def from_config(cls, c: LossBreakerConfig) -> LossBreaker:
         """Convert the config section."""
         return cls(c.enabled, c.reduce_at, c.halt_at)
-
-    @property
-    def first_level(self) -> Decimal | None:
-        """The lowest level that trips anything (new exposure is denied from there)."""
-        levels = [x for x in (self.reduce_at, self.halt_at) if x is not None]
-        return min(levels) if levels and self.enabled else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,25 +8,46 @@ historical VaR).
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gekko_agent.domain import ZERO, AssetClass, InstrumentId, OrderSide
-from gekko_agent.risk.config import VarMethod
 from gekko_agent.risk.limits import RiskLimits, StressScenario
+from gekko_agent.risk.outcomes import CheckResult, ReasonCode
 from gekko_agent.risk.snapshot import FloatArray, ReturnWindow, RiskSnapshot
-from gekko_agent.risk.var import historical_var_es, horizon_scale, parametric_var_es, tail_count, to_money_up
+from gekko_agent.risk.var import horizon_scale
+from gekko_agent.risk.var_cache import VarBase, build_var_base, var_after, var_of
 
-__all__ = ["PortfolioView", "StressLeg", "VarBase"]
+if TYPE_CHECKING:
+    from gekko_agent.risk.sides import SideState
+
+__all__ = ["PortfolioView", "StressLeg", "VarBase", "daily_loss_fraction", "drawdown_fraction"]
 
 _ONE = Decimal(1)
 _NORMAL = NormalDist()
+
+
+def daily_loss_fraction(equity: Decimal | None, day_start: Decimal | None) -> Decimal | None:
+    """Loss since the day start as a fraction of day-start equity (None when unknown)."""
+    if equity is None or day_start is None or day_start <= 0:
+        return None
+    return (day_start - equity) / day_start
+
+
+def drawdown_fraction(equity: Decimal | None, peak: Decimal | None) -> Decimal | None:
+    """Fall from the peak as a fraction of the peak (None when unknown)."""
+    if equity is None or peak is None:
+        return None
+    peak = max(peak, equity)
+    if peak <= 0:
+        return None
+    return (peak - equity) / peak
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,31 +60,12 @@ class StressLeg:
     loss: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class VarBase:
-    """Cached VaR inputs of a portfolio: exposures per factor, P&L per row, Σw, and today's figures."""
-
-    window: ReturnWindow
-    k: int
-    kth: float
-    sigma_w_list: list[float]
-    cov_list: list[list[float]]
-    column_max_list: list[float]
-    cov: FloatArray
-    columns: FloatArray
-    neg_loss_sorted: FloatArray
-    sorted_columns: FloatArray
-    column_max: FloatArray
-    pnl: FloatArray
-    sigma_w: FloatArray
-    variance: float
-    scale: float
-    var: Decimal
-    es: Decimal
-
-
 class PortfolioView:
     """Aggregates of one snapshot under one set of limits (see the module docstring).
+
+    Besides the aggregates it holds the engine's per-snapshot memos, filled on first use: ``gates`` (the
+    results of the gates that depend only on the instrument), ``blocks`` (venue gates) and ``sides``
+    (:class:`~gekko_agent.risk.sides.SideState` per instrument and side).
 
     Args:
         snap: the snapshot.
@@ -83,15 +85,21 @@ class PortfolioView:
         self.equity: Decimal | None = None
         self.open_qty: dict[tuple[InstrumentId, OrderSide], Decimal] = {}
         self.reserved_cash: dict[str, Decimal] = {}
-        self._var: VarBase | str | None = "unset"
+        self._var: VarBase | None = None
+        self._var_done = False
         self._stress: tuple[StressLeg, ...] | str | None = None
         self._shocks: dict[tuple[int, InstrumentId], Decimal | None] = {}
         self._sigmas: dict[InstrumentId, Decimal | None] = {}
         conf = float(limits.var_confidence)
         self._z = _NORMAL.inv_cdf(conf)
         self._es_factor = _NORMAL.pdf(self._z) / (1.0 - conf)
+        self.sides: dict[tuple[InstrumentId, int], SideState] = {}
+        self.gates: dict[InstrumentId, tuple[CheckResult, ...]] = {}
+        self.blocks: dict[tuple[str, str, AssetClass], tuple[ReasonCode, str] | None] = {}
         self._value()
         self._reserve()
+        self.daily_loss = daily_loss_fraction(self.equity, snap.equity_day_start)
+        self.drawdown = drawdown_fraction(self.equity, snap.equity_peak)
         now = snap.now
         self.submits = len(snap.submit_times) - bisect_right(
             snap.submit_times, now - timedelta(seconds=limits.submit_window_s)
@@ -162,9 +170,10 @@ class PortfolioView:
     # ---------------------------------------------------------------- VaR
     def var_base(self) -> VarBase | None:
         """VaR inputs for the current portfolio, or None when history is missing or too short."""
-        if self._var == "unset":
+        if not self._var_done:
             self._var = self._build_var()
-        return None if isinstance(self._var, str) else self._var
+            self._var_done = True
+        return self._var
 
     def exposure_vector(self, window: ReturnWindow) -> FloatArray | None:
         """Factor exposures (account currency) of positions and foreign cash; None if a factor is missing."""
@@ -183,89 +192,25 @@ class PortfolioView:
             w[j] += float(amount * r)
         return w
 
-    def _build_var(self) -> VarBase | str:
+    def _build_var(self) -> VarBase | None:
         window, lim = self.snap.returns, self.limits
         if window is None or window.observations < lim.var_min_obs or self.unvalued:
-            return "missing"
+            return None
         w = self.exposure_vector(window)
         if w is None:
-            return "missing"
-        rows = window.returns[-lim.var_lookback :]
-        cov = window.cov if rows.shape[0] == window.observations else np.cov(rows, rowvar=False, ddof=1)
-        cov = np.atleast_2d(cov)
-        columns = np.ascontiguousarray(rows.T)
-        pnl = w @ columns
-        sigma_w = cov @ w
-        variance = float(w @ sigma_w)
-        scale = horizon_scale(lim.var_horizon_s, window.interval_seconds)
-        var, es = self.var_of(pnl, variance, scale)
-        order = np.argsort(pnl, kind="stable")  # worst P&L (largest loss) first
-        sorted_columns = np.ascontiguousarray(columns[:, order])
-        column_max = np.abs(columns).max(axis=1) if columns.shape[1] else np.zeros(columns.shape[0])
-        srt = pnl[order]
-        k = tail_count(srt.shape[0], float(lim.var_confidence))
-        return VarBase(
-            window=window,
-            k=k,
-            kth=float(srt[k - 1]),
-            sigma_w_list=sigma_w.tolist(),
-            cov_list=cov.tolist(),
-            column_max_list=column_max.tolist(),
-            cov=cov,
-            columns=columns,
-            neg_loss_sorted=srt,
-            sorted_columns=sorted_columns,
-            column_max=column_max,
-            pnl=pnl,
-            sigma_w=sigma_w,
-            variance=variance,
-            scale=scale,
-            var=var,
-            es=es,
-        )
+            return None
+        return build_var_base(window, w, lim)
 
     def var_of(self, pnl: FloatArray, variance: float, scale: float) -> tuple[Decimal, Decimal]:
         """VaR and ES (Decimal, rounded up) by the configured method(s): the larger of both when ``both``."""
-        method, conf = self.limits.var_method.value, float(self.limits.var_confidence)
-        var = es = 0.0
-        if method in ("historical", "both"):
-            var, es = historical_var_es(pnl, conf, scale)
-        if method in ("parametric", "both"):
-            pv, pe = parametric_var_es(variance, conf, scale)
-            var, es = max(var, pv), max(es, pe)
-        return to_money_up(var), to_money_up(es)
+        return var_of(pnl, variance, scale, self.limits)
 
-    def var_after(self, base: VarBase, legs: list[int], deltas: list[float]) -> tuple[Decimal, Decimal]:
-        """VaR and ES after adding ``deltas`` (account currency) to the exposures of factors ``legs``.
+    def var_after(self, base: VarBase, legs: list[int], deltas: list[float]) -> tuple[float, float]:
+        """VaR and ES (floats) after adding ``deltas`` to the exposures of factors ``legs``.
 
-        Parametric: ``wᵀΣw`` updated with the two or three terms the order changes (O(1)).
-        Historical: only rows that can reach the tail are recomputed. A row's P&L moves by at most
-        ``B = Σ|δ_j|·max|r_j|``, so a row whose P&L is above the k-th worst by more than ``2B`` stays out
-        of the k worst; those candidates are a prefix of the rows sorted by P&L (exact, not approximate).
+        See :func:`~gekko_agent.risk.var_cache.var_after`; compare with ``base.var_room``/``es_room``.
         """
-        variance = base.variance
-        sigma_w, cov = base.sigma_w_list, base.cov_list
-        bound = 0.0
-        for a, da in zip(legs, deltas, strict=True):
-            variance += 2.0 * da * sigma_w[a]
-            bound += abs(da) * base.column_max_list[a]
-            for b, db in zip(legs, deltas, strict=True):
-                variance += da * db * cov[a][b]
-        var = es = 0.0
-        method = self.limits.var_method
-        if method is not VarMethod.PARAMETRIC:
-            srt, k = base.neg_loss_sorted, base.k
-            n = int(np.searchsorted(srt, base.kth + 2.0 * bound, side="right"))
-            n = k if n < k else n
-            pnl = srt[:n] + base.sorted_columns[legs[0], :n] * deltas[0]
-            if len(legs) > 1:
-                pnl += base.sorted_columns[legs[1], :n] * deltas[1]
-            worst = (np.partition(pnl, k - 1)[:k] if n > k else pnl).tolist()
-            var, es = -max(worst) * base.scale, -sum(worst) / k * base.scale
-        if method is not VarMethod.HISTORICAL:
-            sigma = math.sqrt(variance) if variance > 0 else 0.0
-            var, es = max(var, self._z * sigma * base.scale), max(es, self._es_factor * sigma * base.scale)
-        return to_money_up(var), to_money_up(es)
+        return var_after(base, legs, deltas, self.limits.var_method, self._z, self._es_factor)
 
     # ---------------------------------------------------------------- stress
     def stress_legs(self) -> tuple[StressLeg, ...] | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gekko_agent.agent.rules import RulesBrain
 from gekko_agent.agent.strategy import load_strategy
@@ -28,7 +29,10 @@ from gekko_agent.runtime.trader import Brain, Trader
 from gekko_agent.venues.paper import FeeSchedule, FillModel, FixedBpsSlippage, PaperVenue
 from gekko_agent.venues.paper import PaperVenueConfig as PaperSettings
 
-__all__ = ["MemoryJournal", "System", "build_instruments", "build_replay"]
+if TYPE_CHECKING:
+    from gekko_agent.tools.context import ToolContext
+
+__all__ = ["MemoryJournal", "System", "build_instruments", "build_replay", "mcp_tool_context"]
 
 
 class MemoryJournal:
@@ -179,3 +183,23 @@ def build_replay(
     if cfg.brain.kind == "llm":
         llm_brain.bind(trader)
     return System(cfg, clock, trader, venues, feed, journal)
+
+
+def mcp_tool_context(config_path: Path | None) -> ToolContext:
+    """The ToolContext ``gekko mcp serve`` offers: the paper engine warmed up to ``demo.start``.
+
+    Read tools answer from that engine; trading tools (when enabled) only queue proposals, which
+    the engine would run through risk and the approval policy — nothing reaches a venue from MCP.
+    """
+    import asyncio
+
+    from gekko_agent.agent.engine_context import BarHistory, TraderToolContext
+    from gekko_agent.config import load_config
+    from gekko_agent.runtime.replay import run_replay
+
+    cfg = load_config(config_path)
+    start = datetime.fromisoformat(cfg.demo.start)
+    system = build_replay(cfg, MemoryJournal(), start=start, end=start)
+    history = BarHistory()
+    asyncio.run(run_replay(system, start=start, on_bar=history.on_bar))
+    return TraderToolContext(system.trader, history, strategy="mcp")

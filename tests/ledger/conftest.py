@@ -12,6 +12,8 @@ import pytest
 from gekko_agent.domain import (
     AgentDecided,
     AlertRaised,
+    ApprovalDecided,
+    ApprovalRequested,
     BalancesObserved,
     CommandIssued,
     Event,
@@ -137,6 +139,14 @@ class Samples:
             LimitChanged(ts=self.at(6), key="risk.max_order_notional", old="1000", new="500", actor="ana"),
             ReconciliationCompleted(ts=self.at(7), venue="paper", differences=("missing fill x",)),
             CommandIssued(ts=self.at(7), actor="ana", channel="slack", command="halt", outcome="ok"),
+            ApprovalRequested(
+                ts=self.at(8),
+                approval_id="ap-1",
+                intent=self.intent("in-ap", "dc-ap"),
+                reason="notional above the approval threshold",
+                expires_at=self.at(9),
+            ),
+            ApprovalDecided(ts=self.at(9), approval_id="ap-1", decision="approved", actor="ana@slack"),
         ]
 
 

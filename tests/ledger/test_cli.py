@@ -39,7 +39,7 @@ def test_query_prints_table_of_rows(written: Path) -> None:
     )
     assert code == 0, exc
     assert "order_filled" in out
-    assert "12 row(s)" in out
+    assert "14 row(s)" in out
 
 
 def test_query_json_keeps_money_exact(written: Path) -> None:
@@ -78,7 +78,7 @@ def test_query_anything_but_one_select_is_refused(written: Path, sql: str) -> No
     _, _, exc = _run("query", sql, "--ledger", str(written))
     assert isinstance(exc, InvalidInput)
     with Ledger(written) as ledger:
-        assert ledger.last_seq == 20
+        assert ledger.last_seq == 22
 
 
 def test_query_missing_ledger_raises_data_not_found(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_journal_prints_latest_lines_newest_last(written: Path) -> None:
     code, out, exc = _run("journal", "--ledger", str(written), "--limit", "3")
     assert code == 0, exc
     lines = out.strip().splitlines()
-    assert [ln.split()[0] for ln in lines] == ["#18", "#19", "#20"]
+    assert [ln.split()[0] for ln in lines] == ["#20", "#21", "#22"]
     assert "filled buy 0.3 BTC/USD@paper @ 20010.00 fee 1.25 USD" in lines[-1]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from gekko_agent.risk.context import OrderContext, deny, passed, skipped
+from gekko_agent.risk.context import PASS, SKIP, OrderContext, deny
 from gekko_agent.risk.outcomes import CheckResult, ReasonCode
 from gekko_agent.risk.snapshot import TradingState
 
@@ -24,16 +24,16 @@ def check_allow_list(ctx: OrderContext) -> CheckResult:
     """The instrument must match the allow-list."""
     name = "allow_list"
     if not ctx.lim.allow_enabled:
-        return skipped(name)
+        return SKIP[name]
     if ctx.lim.allows(ctx.iid):
-        return passed(name)
+        return PASS[name]
     return deny(name, ReasonCode.INSTRUMENT_NOT_ALLOWED, f"{ctx.iid} is not on the allow-list")
 
 
 def check_instrument(ctx: OrderContext) -> CheckResult:
     """The instrument must be known (tick, lot, minimums); always on."""
     if ctx.inst is not None:
-        return passed("instrument")
+        return PASS["instrument"]
     return deny("instrument", ReasonCode.INSTRUMENT_UNKNOWN, f"{ctx.iid} is not a configured instrument")
 
 
@@ -41,7 +41,7 @@ def check_halted(ctx: OrderContext) -> CheckResult:
     """HALTED sends nothing (cancels go through :meth:`RiskEngine.check_cancel`); always on."""
     if ctx.snap.trading_state is TradingState.HALTED:
         return deny("trading_state", ReasonCode.TRADING_HALTED, "trading is HALTED; only cancels pass")
-    return passed("trading_state")
+    return PASS["trading_state"]
 
 
 def _age(now: datetime, ts: datetime) -> float:
@@ -57,7 +57,7 @@ def check_market_data(ctx: OrderContext) -> CheckResult:
     if md is None or md.last is None or md.last <= 0:
         return deny(name, ReasonCode.PRICE_MISSING, f"no last price for {ctx.iid}")
     if not lim.data_enabled:
-        return skipped(name)
+        return SKIP[name]
     if md.last_ts is None or _age(ctx.snap.now, md.last_ts) > lim.max_trade_age_s:
         return deny(
             name, ReasonCode.PRICE_STALE, f"last price of {ctx.iid} is older than {lim.max_trade_age_s:.0f} s"
@@ -65,7 +65,7 @@ def check_market_data(ctx: OrderContext) -> CheckResult:
     if md.bid is None or md.ask is None:
         if lim.require_quote:
             return deny(name, ReasonCode.QUOTE_MISSING, f"no bid/ask quote for {ctx.iid}")
-        return passed(name)
+        return PASS[name]
     if md.quote_ts is None or _age(ctx.snap.now, md.quote_ts) > lim.max_quote_age_s:
         return deny(
             name, ReasonCode.QUOTE_STALE, f"quote of {ctx.iid} is older than {lim.max_quote_age_s:.0f} s"
@@ -74,7 +74,7 @@ def check_market_data(ctx: OrderContext) -> CheckResult:
         return deny(
             name, ReasonCode.QUOTE_CROSSED, f"quote of {ctx.iid} is crossed (bid {md.bid} > ask {md.ask})"
         )
-    return passed(name)
+    return PASS[name]
 
 
 def check_rate(ctx: OrderContext) -> CheckResult:
@@ -87,7 +87,7 @@ def check_rate(ctx: OrderContext) -> CheckResult:
             ReasonCode.RATE_MISSING,
             f"no rate from {ctx.inst.quote} to {ctx.snap.account_currency}",
         )
-    return passed("fx_rate")
+    return PASS["fx_rate"]
 
 
 def check_tick(ctx: OrderContext) -> CheckResult:
@@ -99,4 +99,4 @@ def check_tick(ctx: OrderContext) -> CheckResult:
             return deny(
                 "tick_size", ReasonCode.OFF_TICK, f"{label} price {p} is not a multiple of the tick {tick}"
             )
-    return passed("tick_size")
+    return PASS["tick_size"]

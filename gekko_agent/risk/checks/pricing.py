@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gekko_agent.domain import OrderType
-from gekko_agent.risk.context import OrderContext, deny, passed, skipped
+from gekko_agent.risk.context import PASS, SKIP, OrderContext, deny
 from gekko_agent.risk.outcomes import CheckResult, ReasonCode
 
 __all__ = ["check_price_band", "check_submit_rate"]
@@ -21,7 +21,7 @@ def check_price_band(ctx: OrderContext) -> CheckResult:
     """
     name, lim, md = "price_band", ctx.lim, ctx.md
     if not lim.band_enabled:
-        return skipped(name)
+        return SKIP[name]
     assert md is not None
     last = ctx.mark
     for label, p in (("limit", ctx.intent.limit_price), ("stop", ctx.intent.stop_price)):
@@ -53,18 +53,18 @@ def check_price_band(ctx: OrderContext) -> CheckResult:
                 ReasonCode.SPREAD_TOO_WIDE,
                 f"spread {md.bid}/{md.ask} is wider than {lim.band_spread:.2%}",
             )
-    return passed(name)
+    return PASS[name]
 
 
 def check_submit_rate(ctx: OrderContext) -> CheckResult:
     """At most ``max_submits`` submits in the sliding submit window."""
     name, lim = "submit_rate", ctx.lim
     if not lim.rate_enabled:
-        return skipped(name)
+        return SKIP[name]
     if ctx.view.submits >= lim.max_submits:
         return deny(
             name,
             ReasonCode.SUBMIT_RATE,
             f"{ctx.view.submits} submits in {lim.submit_window_s:.0f} s reach the limit of {lim.max_submits}",
         )
-    return passed(name)
+    return PASS[name]
