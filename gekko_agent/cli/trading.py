@@ -205,7 +205,10 @@ def _sweep(
 
 
 def backtest(
-    strategy: Annotated[str, typer.Option(help="Strategy name (built-in or strategies/NAME.py).")],
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="Strategy name (built-in or strategies/NAME.py); needed with --brain rules."),
+    ] = None,
     data: Annotated[str | None, typer.Option(help="Bundled dataset (see `gekko data list`).")] = None,
     csv: Annotated[
         Path | None, typer.Option(help="Your own OHLCV CSV: time, Open, High, Low, Close, Volume.")
@@ -236,9 +239,26 @@ def backtest(
         bool, typer.Option("--vectorized", help="With --grid on sma_cross: numpy path.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes for --grid.")] = 2,
+    brain: Annotated[
+        str, typer.Option(help="rules (the strategy decides) or llm (the agent decides).")
+    ] = "rules",
+    model: Annotated[str | None, typer.Option(help="litellm model for --brain llm.")] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="--brain llm: model server URL (local servers).")
+    ] = None,
+    record: Annotated[Path | None, typer.Option(help="--brain llm: store model exchanges in DIR.")] = None,
+    replay: Annotated[
+        Path | None, typer.Option(help="--brain llm: answer from exchanges recorded in DIR.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Backtest a strategy through the same risk and execution path as paper and live trading."""
+    if brain not in ("rules", "llm"):
+        raise InvalidInput(f"--brain: {brain!r} is not rules or llm")
+    if strategy is None:
+        if brain == "rules":
+            raise InvalidInput("backtest: give --strategy NAME (or --brain llm)")
+        strategy = "llm"
     if (data is None) == (csv is None):
         raise InvalidInput("backtest: give exactly one of --data DATASET or --csv PATH")
     from gekko_agent.runtime.backtest import run_backtest
@@ -259,6 +279,11 @@ def backtest(
         params=_params(param or []),
         progress=not as_json,
         report_dir=report_dir,
+        brain=brain,
+        model=model,
+        api_base=api_base,
+        record=record,
+        replay=replay,
     )
     if as_json:
         typer.echo(json.dumps(result.to_json()))

@@ -37,8 +37,15 @@ def backtest_config(
     fee_bps: Decimal,
     cash: Decimal,
     params: dict[str, Any],
+    brain: str = "rules",
+    model: str | None = None,
+    api_base: str | None = None,
 ) -> GekkoConfig:
-    """The base config narrowed to one paper instrument and one strategy (validated again)."""
+    """The base config narrowed to one paper instrument and one strategy (validated again).
+
+    With ``brain="llm"`` the strategy is not used; the LLM brain decides (model from ``model`` or
+    ``brain.llm`` of the base config).
+    """
     quote = symbol.split("/")[1]
     data = base.model_dump(mode="python")
     data["mode"] = "backtest"
@@ -67,6 +74,16 @@ def backtest_config(
     defaults = {s.name: s.params for s in base.strategies}
     merged = {**defaults.get(strategy, {}), **params}
     data["strategies"] = [{"name": strategy, "instruments": [f"{symbol}@paper"], "params": merged}]
+    if brain == "llm":
+        llm = dict(data["brain"].get("llm") or {})
+        if model is not None:
+            llm["model"] = model
+        if api_base is not None:
+            llm["api_base"] = api_base
+        if "model" not in llm:
+            raise InvalidInput("backtest --brain llm: give --model, or a brain.llm section in agent.yaml")
+        data["brain"] = {**data["brain"], "kind": "llm", "llm": llm}
+        data["strategies"] = []
     try:
         return GekkoConfig.model_validate(data)
     except ValidationError as exc:
@@ -87,6 +104,11 @@ def run_backtest(
     params: dict[str, Any] | None = None,
     progress: bool = False,
     report_dir: Path | None = None,
+    brain: str = "rules",
+    model: str | None = None,
+    api_base: str | None = None,
+    record: Path | None = None,
+    replay: Path | None = None,
 ) -> RunReport:
     """Run one backtest and report it.
 
@@ -102,6 +124,11 @@ def run_backtest(
         params: strategy parameter overrides.
         progress: show a progress bar on stderr.
         report_dir: write metrics, trades, PNG plots and a self-contained HTML report there.
+        brain: ``rules`` (the strategy) or ``llm`` (the agent decides every ``brain.cycle_seconds``).
+        model: litellm model string for ``--brain llm`` (else agent.yaml's ``brain.llm.model``).
+        api_base: model server URL for ``--brain llm`` (local servers: vLLM, Ollama, LM Studio).
+        record: store every model exchange in this folder.
+        replay: answer from recorded exchanges (an agent backtest that reruns without a model).
     """
     bars: dict[str, BarArray] | None = None
     if dataset is not None:
@@ -123,9 +150,14 @@ def run_backtest(
         fee_bps=fee_bps,
         cash=cash,
         params=params or {},
+        brain=brain,
+        model=model,
+        api_base=api_base,
     )
     journal = MemoryJournal()
-    system = build_replay(cfg, journal, start=start, end=end, warmup_minutes=1500, bars=bars)
+    system = build_replay(
+        cfg, journal, start=start, end=end, warmup_minutes=1500, bars=bars, record=record, replay=replay
+    )
     with bar_progress("backtest", len(system.feed), enabled=progress) as advance:
         asyncio.run(run_replay(system, start=start, on_bar=lambda _bar: advance(1)))
     fills = [e.fill for e in journal.events if isinstance(e, OrderFilled)]
