@@ -87,5 +87,10 @@ def build_llm_trading_brain(
     llm: LlmPort = ReplayLlm(replay, llm_cfg.model) if replay else LiteLlmProvider.from_config(llm_cfg)
     if record is not None:
         llm = RecordingLlm(llm, record)
-    brain = LlmBrain(llm, builtin_registry(), journal, AgentSettings.from_llm_config(llm_cfg))
+    registry = builtin_registry()
+    if cfg.research.sources:  # news text reaches the model only inside the untrusted envelope
+        from gekko_agent.tools.research import ResearchService, research_tools
+
+        registry.extend(research_tools(ResearchService(cfg.research)))
+    brain = LlmBrain(llm, registry, journal, AgentSettings.from_llm_config(llm_cfg))
     return LlmTradingBrain(brain, cfg.brain.cycle_seconds)
