@@ -22,6 +22,7 @@ from gekko_agent.cli import forecast as forecast_cli
 from gekko_agent.cli import ledger as ledger_cli
 from gekko_agent.cli import mcp as mcp_cli
 from gekko_agent.cli import reconcile as reconcile_cli
+from gekko_agent.cli import report as report_cli
 from gekko_agent.cli import risk as risk_cli
 from gekko_agent.cli import trading as trading_cli
 from gekko_agent.cli import tui as tui_cli
@@ -73,6 +74,7 @@ app.add_typer(
     forecast_cli.app, name="forecast", help="Train, evaluate and query the torch return-quantile forecaster."
 )
 app.add_typer(mcp_cli.app, name="mcp", help="Serve Gekko's tools to other agents over MCP (stdio or HTTP).")
+app.add_typer(report_cli.app, name="report", help="Reports read from the ledger (gate regret).")
 app.add_typer(risk_cli.app, name="risk", help="Risk state, limits, dry-run checks, VaR and stress.")
 app.add_typer(
     venue_sim_cli.app,

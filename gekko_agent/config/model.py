@@ -196,11 +196,19 @@ class BrainConfig(_Model):
     kind: Literal["rules", "llm"] = Field("rules", description="`rules` needs no key; `llm` needs `llm`.")
     llm: LlmConfig | None = Field(None, description="Model settings, required when kind is `llm`.")
     cycle_seconds: int = Field(60, gt=0, description="Seconds between decision cycles in paper/live mode.")
+    shadow: bool = Field(
+        False,
+        description="With kind `rules`: also run the LLM brain (the `llm` section) in shadow on a "
+        "separate paper account; its proposals are risk-checked and journaled with a `shadow:` marker, "
+        "never sent (`gekko report regret` scores them).",
+    )
 
     @model_validator(mode="after")
     def _llm_needs_model(self) -> BrainConfig:
         if self.kind == "llm" and self.llm is None:
             raise ValueError("kind 'llm' needs an `llm` section with at least `model`")
+        if self.shadow and (self.kind != "rules" or self.llm is None):
+            raise ValueError("shadow needs kind `rules` (deciding) and an `llm` section (the shadow)")
         return self
 
 

@@ -123,6 +123,14 @@ def run_paper_session(
                     live.update(render(trader, title), refresh=False)
 
                 asyncio.run(run_replay(system, start=start, speed=speed, on_bar=refresh))
+        elif cfg.brain.shadow:
+            from gekko_agent.runtime.shadow import build_shadow, run_with_shadow
+
+            shadow = build_shadow(system, cfg, start=start, end=end)
+            console.print(
+                "shadow: the LLM brain runs beside the rules brain on its own paper account (unpaced)"
+            )
+            asyncio.run(run_with_shadow(system, shadow, start=start, on_bar=headless))
         else:
             asyncio.run(run_replay(system, start=start, speed=speed, on_bar=headless))
         console.print(
