@@ -56,7 +56,7 @@ class SecretRef(BaseModel):
             value = env.get(self.env, "")
             if not value:
                 raise ConfigError(source, key_path, f"environment variable {self.env} is not set")
-            return SecretStr(value)
+            return _registered(value)
         assert self.file is not None
         path = self.file.expanduser()
         try:
@@ -65,7 +65,15 @@ class SecretRef(BaseModel):
             raise ConfigError(source, key_path, f"cannot read secret file {path}: {exc.strerror}") from None
         if not value:
             raise ConfigError(source, key_path, f"secret file {path} is empty")
-        return SecretStr(value)
+        return _registered(value)
+
+
+def _registered(value: str) -> SecretStr:
+    """Wrap a resolved secret, and make sure no log record can carry it from now on."""
+    from gekko_agent.ops.redaction import install_redaction
+
+    install_redaction([value])
+    return SecretStr(value)
 
 
 def redact(text: str, secrets: Iterable[str], mask: str = "***") -> str:

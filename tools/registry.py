@@ -170,7 +170,7 @@ def _clean_schema(node: Any) -> Any:
 def _one_line(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors(include_url=False)[:4]:
-        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        loc = ".".join(str(p) if str(p).isprintable() else repr(p) for p in err["loc"]) or "arguments"
         msg = "unknown argument" if err["type"] == "extra_forbidden" else err["msg"]
         parts.append(f"{loc}: {msg}")
     more = exc.error_count() - len(parts)

@@ -18,6 +18,7 @@ from gekko_agent.cli import agent as agent_cli
 from gekko_agent.cli import chatops as chatops_cli
 from gekko_agent.cli import config as config_cli
 from gekko_agent.cli import data as data_cli
+from gekko_agent.cli import doctor as doctor_cli
 from gekko_agent.cli import forecast as forecast_cli
 from gekko_agent.cli import ledger as ledger_cli
 from gekko_agent.cli import mcp as mcp_cli
@@ -64,6 +65,9 @@ app.command("backtest", help="Backtest a strategy on bundled data or your own CS
 app.command(
     "reconcile", help="Compare the ledger with each configured venue; journal and settle every difference."
 )(reconcile_cli.reconcile)
+app.command(
+    "doctor", help="Warn about readable config/secret files, keys in agent.yaml, unset key variables."
+)(doctor_cli.doctor)
 app.add_typer(agent_cli.app, name="agent", help="Run and inspect the LLM agent (one cycle, record/replay).")
 app.add_typer(data_cli.app, name="data", help="Bundled and cached market data.")
 app.add_typer(tui_cli.app, name="tui", help="Watch a running Gekko (Textual dashboard).")

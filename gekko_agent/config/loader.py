@@ -43,6 +43,9 @@ def _node_line(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
 def _dotted(loc: Sequence[str | int]) -> str:
     out = ""
     for part in loc:
+        if isinstance(part, str) and not part.isprintable():
+            out += f"[{part!r}]"  # a key with a newline or control character stays on one line
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -106,7 +109,7 @@ def _raw_secret_errors(text: str, source: str, environ: Mapping[str, str]) -> li
     raw_venues, raw_instruments = data.get("venues"), data.get("instruments")
     venues: dict[Any, Any] = raw_venues if isinstance(raw_venues, dict) else {}
     instruments: list[Any] = raw_instruments if isinstance(raw_instruments, list) else []
-    used = {i.get("venue") for i in instruments if isinstance(i, dict)}
+    used = {i["venue"] for i in instruments if isinstance(i, dict) and isinstance(i.get("venue"), str)}
     errors: list[ConfigError] = []
     for name, venue in venues.items():
         if name not in used or not isinstance(venue, dict):

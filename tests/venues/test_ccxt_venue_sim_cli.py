@@ -52,9 +52,9 @@ def test_venue_sim_prints_url_and_serves_until_interrupted() -> None:
             assert proc.stdout is not None
             url = proc.stdout.readline().strip()
             assert url.startswith("http://127.0.0.1:")
-            with urllib.request.urlopen(f"{url}/api/v3/exchangeInfo", timeout=5) as answer:
+            with urllib.request.urlopen(f"{url}/api/v3/exchangeInfo", timeout=30) as answer:
                 symbols = {s["symbol"] for s in json.load(answer)["symbols"]}
             assert "BTCUSD" in symbols
         finally:
             proc.send_signal(signal.SIGINT)
-            assert proc.wait(timeout=10) == 0
+            assert proc.wait(timeout=30) == 0

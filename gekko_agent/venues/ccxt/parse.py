@@ -15,6 +15,7 @@ from gekko_agent.domain.instruments import AssetClass, Instrument, InstrumentId
 from gekko_agent.domain.money import ZERO, Money, Price, Quantity
 from gekko_agent.domain.orders import Fill, Liquidity, OrderSide, OrderStatus, OrderType, TimeInForce
 from gekko_agent.execution.ports import VenueOrder
+from gekko_agent.venues.parse_guard import venue_parse
 
 __all__ = ["dec", "fill_from_trade", "instrument_from_market", "order_from_ccxt", "timestamp"]
 
@@ -62,6 +63,7 @@ def timestamp(ms: Any) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(float(value) / 1000, UTC)
 
 
+@venue_parse
 def instrument_from_market(market: Mapping[str, Any], venue: str, precision_mode: int) -> Instrument | None:
     """The Instrument of a ccxt spot market; None for markets Gekko does not trade."""
     if not market.get("spot") or market.get("active") is False:
@@ -94,6 +96,7 @@ def _status(order: Mapping[str, Any], filled: Decimal, quantity: Decimal) -> Ord
     return OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.ACCEPTED
 
 
+@venue_parse
 def order_from_ccxt(order: Mapping[str, Any], iid: InstrumentId, client_order_id: str) -> VenueOrder:
     """The VenueOrder of a ccxt order; ``client_order_id`` is ours (cancel answers may carry another)."""
     quantity = dec(order.get("amount"), ZERO) or ZERO
@@ -122,6 +125,7 @@ def order_from_ccxt(order: Mapping[str, Any], iid: InstrumentId, client_order_id
     )
 
 
+@venue_parse
 def fill_from_trade(
     trade: Mapping[str, Any], order: VenueOrder, market_id: str, quote: str, fallback_ts: datetime
 ) -> Fill | None:

@@ -19,6 +19,7 @@ from gekko_agent.domain.money import ZERO, Money, Price, Quantity, to_decimal
 from gekko_agent.domain.orders import Fill, Liquidity, OrderSide, OrderStatus, OrderType, TimeInForce
 from gekko_agent.errors import InvalidInput
 from gekko_agent.execution.ports import BookLevel, OrderRequest, Quote, RejectReason, VenueOrder
+from gekko_agent.venues.parse_guard import venue_parse
 
 __all__ = [
     "GRANULARITIES",
@@ -86,6 +87,7 @@ def _step(exponent: int) -> Decimal:
     return Decimal(1).scaleb(exponent)
 
 
+@venue_parse
 def parse_instrument(raw: Mapping[str, Any], venue: str) -> Instrument:
     """An ``/instruments`` entry → Instrument.
 
@@ -116,6 +118,7 @@ def parse_levels(raw: Iterable[Mapping[str, Any]]) -> tuple[BookLevel, ...]:
     )
 
 
+@venue_parse
 def parse_quote(raw: Mapping[str, Any], iid: InstrumentId) -> Quote:
     """A ``/pricing`` price → Quote (best bucket each side; last is the mid)."""
     bids, asks = parse_levels(raw.get("bids", ())), parse_levels(raw.get("asks", ()))
@@ -133,6 +136,7 @@ def parse_quote(raw: Mapping[str, Any], iid: InstrumentId) -> Quote:
     )
 
 
+@venue_parse
 def parse_candles(raw: Mapping[str, Any], iid: InstrumentId, interval: int) -> tuple[Bar, ...]:
     """Complete mid candles → Bars, oldest first (the forming candle is left out)."""
     bars = []
@@ -165,6 +169,7 @@ def order_body(request: OrderRequest, symbol: str) -> dict[str, Any]:
     return {"order": order}
 
 
+@venue_parse
 def parse_fill(tx: Mapping[str, Any], iid: InstrumentId, client_order_id: str, currency: str) -> Fill:
     """An ``ORDER_FILL`` transaction → Fill (commission charged in the account currency)."""
     units = to_decimal(str(tx["units"]), "units")
@@ -182,6 +187,7 @@ def parse_fill(tx: Mapping[str, Any], iid: InstrumentId, client_order_id: str, c
     )
 
 
+@venue_parse
 def parse_order(
     raw: Mapping[str, Any], iid: InstrumentId, fills: Iterable[Fill], cancel: Mapping[str, Any] | None
 ) -> VenueOrder:
