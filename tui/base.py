@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from gekko_agent.tui.model import Snapshot, money
-from gekko_agent.tui.widgets import StateBadge
+from gekko_agent.tui.widgets import DashboardFooter, StateBadge
 
 if TYPE_CHECKING:
     from gekko_agent.tui.app import GekkoApp
@@ -53,7 +54,7 @@ class DashboardScreen(Screen[None]):
             yield Static(self.TITLE, id="screen-name")
             yield Static("connecting…", id="facts")
         yield from self.body()
-        yield Footer()
+        yield DashboardFooter()
 
     def body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -64,8 +65,17 @@ class DashboardScreen(Screen[None]):
         """The dashboard app (typed)."""
         return cast("GekkoApp", self.app)
 
-    def on_screen_resume(self) -> None:
-        """Becoming the active screen: render the latest snapshot at once."""
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Becoming the active screen: render the latest snapshot at once.
+
+        Textual re-applies the whole stylesheet to a screen each time it becomes active again. A mode
+        switch already re-applies it when the CSS changed while the screen was away (a new theme), so
+        when the screen's styles are current that pass is skipped: it changed nothing, yet cost
+        milliseconds and thousands of short-lived objects per switch (virtual nodes for each table's
+        component classes), which made the garbage collector's full passes frequent.
+        """
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
         snap = self.gekko.latest
         if snap is not None:
             self.render_snapshot(snap)

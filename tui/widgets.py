@@ -14,11 +14,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
-__all__ = ["BlockChart", "ConfirmScreen", "StateBadge", "resample", "usage_bar"]
+__all__ = ["BlockChart", "ConfirmScreen", "DashboardFooter", "StateBadge", "resample", "usage_bar"]
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 _TOP_EIGHTHS = " ▔▔▀▀▀▀██"  # top-anchored partial blocks (coarser: the terminal has only halves)
@@ -126,6 +126,60 @@ class BlockChart(Widget):
                     line.append(_EIGHTHS[fill])
             rows.append("".join(line))
         return Text("\n".join(rows))
+
+
+class DashboardFooter(Footer):
+    """Textual's footer, recomposed only when the keys it shows change; it shows them exactly as
+    :class:`~textual.widgets.Footer` does.
+
+    ``Footer`` rebuilds its dozen key widgets whenever the screen's bindings are refreshed, which
+    Textual does on every screen switch even when nothing changed; and each new key ``data_bind``s the
+    footer's ``compact`` reactive, whose watchers Textual drops only when ``compact`` changes (never,
+    here). So every switch mounted a dozen widgets and leaked the old ones with their style and line
+    caches: the heap grew by thousands of objects a switch and the garbage collector's full passes
+    grew with it, to pauses of 200 ms and more in the middle of a key press. This footer skips the
+    rebuild when the active bindings are the ones it shows, and drops the watchers of removed keys.
+    """
+
+    _shown: object = None
+
+    def _signature(self) -> object:
+        """What the footer's content depends on (compared, never hashed)."""
+        bindings = self.screen.active_bindings
+        return (
+            self.show_command_palette,
+            [
+                (key, binding, enabled, tooltip)
+                for key, (_node, binding, enabled, tooltip) in bindings.items()
+            ],
+        )
+
+    def compose(self) -> ComposeResult:
+        """Footer's keys; remembers which bindings they show."""
+        self._shown = self._signature() if self._bindings_ready else None
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Recompose only when the keys to show differ from those shown."""
+        if (
+            self._shown is not None
+            and self.is_attached
+            and screen is self.screen
+            and self._signature() == self._shown
+        ):
+            return
+        super().bindings_changed(screen)
+
+    async def recompose(self) -> None:
+        """Rebuild the keys, then forget the watchers of the keys just removed."""
+        await super().recompose()
+        watchers: dict[str, list[tuple[object, object]]] = getattr(self, "__watchers", {})
+        for name, entries in watchers.items():
+            watchers[name] = [
+                (node, callback)
+                for node, callback in entries
+                if not (isinstance(node, Widget) and (node._closing or node._closed))
+            ]
 
 
 class StateBadge(Static):
