@@ -67,9 +67,7 @@ def demo(
         Path(f"{ledger}{suffix}").unlink(missing_ok=True)
     start, end = _time(cfg.demo.start, "demo.start"), _time(cfg.demo.end, "demo.end")
     if headless:
-        run_paper_session(
-            cfg, ledger_path=ledger, start=start, end=end, speed=speed or cfg.demo.speed, live_view=False
-        )
+        run_paper_session(cfg, ledger_path=ledger, start=start, end=end, speed=speed or cfg.demo.speed)
         return
     from gekko_agent.runtime.dashboard import run_dashboard_demo
 
@@ -109,7 +107,6 @@ def run(
         start=_time(start or cfg.demo.start, "--from"),
         end=_time(end, "--to"),
         speed=speed,
-        live_view=False,
     )
 
 
