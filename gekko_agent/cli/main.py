@@ -2,7 +2,9 @@
 so that ``gekko --help`` answers at once.
 
 User errors (:class:`~gekko_agent.errors.UserError`) print one line to stderr and exit 2; they never
-show a traceback.
+show a traceback. Operational failures that are not bugs (a ledger that cannot be opened or is held by
+another process, a venue that is down or refuses) print one line and exit 1. Broken invariants and
+illegal order transitions are bugs: they keep their traceback.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from gekko_agent.cli import risk as risk_cli
 from gekko_agent.cli import trading as trading_cli
 from gekko_agent.cli import tui as tui_cli
 from gekko_agent.cli import venue_sim as venue_sim_cli
-from gekko_agent.errors import ConfigError, UserError
+from gekko_agent.errors import (
+    ConfigError,
+    IllegalTransition,
+    InvariantViolation,
+    LedgerError,
+    RetryableError,
+    UserError,
+    VenueRejected,
+)
 
 __all__ = ["app", "main"]
 
@@ -45,6 +55,14 @@ class _GekkoGroup(TyperGroup):
         except UserError as exc:
             typer.secho(f"gekko: error: {exc}", err=True, fg="red")
             ctx.exit(2)
+        except (IllegalTransition, InvariantViolation):
+            raise
+        except LedgerError as exc:
+            typer.secho(f"gekko: ledger error: {exc}", err=True, fg="red")
+            ctx.exit(1)
+        except (RetryableError, VenueRejected) as exc:
+            typer.secho(f"gekko: venue error: {exc}", err=True, fg="red")
+            ctx.exit(1)
 
 
 app = typer.Typer(

@@ -36,8 +36,10 @@ async def test_adversarial_news_is_enveloped_and_changes_nothing(tmp_path: Path)
         system = build_replay(cfg, journal, start=START, end=END)
         await run_replay(system, start=START)
     first = next(e for e in journal.events if isinstance(e, AgentDecided))
-    used = first.detail["tool_outputs"] if "tool_outputs" in first.detail else first.detail
-    assert "untrusted" in str(used).lower()
+    used = first.detail["tool_outputs_used"]
+    assert [u["trust"] for u in used if u["tool"] == "news_headlines"] == ["untrusted"]
+    replies = [m["content"] for m in first.detail["messages"] if m.get("name") == "news_headlines"]
+    assert replies and all("untrusted" in r.lower() for r in replies)
     assert not [
         e for e in journal.events if isinstance(e, (OrderSubmitted, LimitChanged, TradingStateChanged))
     ]

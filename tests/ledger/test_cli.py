@@ -135,3 +135,21 @@ def test_import_cli_module_does_not_import_duckdb() -> None:
     code = "import sys, gekko_agent.cli.ledger; print('duckdb' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_gekko_on_a_file_that_is_not_a_ledger_prints_one_line_and_exits_1(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("not a database\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gekko_agent", "ledger", "query", "select 1", "--ledger", str(bogus)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("gekko: ledger error:")
+    assert str(bogus) in lines[0]
