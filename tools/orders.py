@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gekko_agent.domain import OrderIntent, OrderSide, OrderType, Price, Quantity, new_id
+from gekko_agent.risk.bounds import MAX_DECIMAL_PLACES, MAX_PRICE, MAX_QUANTITY
 from gekko_agent.tools.context import ToolContext
 from gekko_agent.tools.registry import Tool, tool
 
@@ -27,9 +28,22 @@ class OrderRequest(BaseModel):
 
     instrument_id: str = Field(min_length=1, max_length=64, description="SYMBOL@venue, e.g. BTC/USD@paper.")
     side: Literal["buy", "sell"] = Field(description="buy or sell.")
-    quantity: Decimal = Field(gt=0, max_digits=28, description="Base units, greater than 0.")
+    quantity: Decimal = Field(
+        gt=0,
+        le=MAX_QUANTITY,
+        decimal_places=MAX_DECIMAL_PLACES,
+        allow_inf_nan=False,
+        description=f"Base units, greater than 0 and at most {MAX_QUANTITY:E}.",
+    )
     order_type: Literal["market", "limit"] = Field("market", description="market or limit.")
-    limit_price: Decimal | None = Field(None, gt=0, description="Required for limit orders.")
+    limit_price: Decimal | None = Field(
+        None,
+        gt=0,
+        le=MAX_PRICE,
+        decimal_places=MAX_DECIMAL_PLACES,
+        allow_inf_nan=False,
+        description=f"Required for limit orders; greater than 0 and at most {MAX_PRICE:E}.",
+    )
     reduce_only: bool = Field(False, description="True when the order may only shrink a position.")
     rationale: str = Field(min_length=1, max_length=600, description="Why, in one or two sentences.")
     confidence: Decimal = Field(ge=0, le=1, description="Your confidence, 0 to 1.")

@@ -165,7 +165,12 @@ class StrategyConfig(_Model):
     params: dict[str, Any] = Field(
         default_factory=dict, description="Strategy parameters (checked by the strategy)."
     )
-    budget: Decimal | None = Field(None, gt=0, description="Most capital (account currency) it may commit.")
+    budget: Decimal | None = Field(
+        None,
+        gt=0,
+        description="Most capital (account currency) it may commit: the risk engine's `strategy_budget` "
+        "check enforces it as `risk.budgets.budgets.<name>` (entries sharing a name add up).",
+    )
 
 
 class LlmConfig(_Model):
@@ -278,6 +283,9 @@ class GekkoConfig(_Model):
                     raise ValueError(
                         f"strategies[{i}].instruments: {iid!r} is not listed under `instruments`"
                     )
+        unknown = self.risk.unknown_instruments(known)
+        if unknown:
+            raise ValueError(unknown[0])
         if self.risk.currency != self.account.currency:
             raise ValueError(
                 f"risk.currency {self.risk.currency!r} must equal account.currency {self.account.currency!r} "

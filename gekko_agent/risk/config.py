@@ -21,6 +21,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gekko_agent.domain import AssetClass
+
 __all__ = [
     "AllowListConfig",
     "BreakerAction",
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 _Fraction = Decimal
+_ASSET_CLASSES = tuple(a.value for a in AssetClass)
 _WEEKTIME = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -369,7 +372,8 @@ class StressScenarioConfig(_Section):
     name: str = Field(description="Scenario name shown in reports.")
     asset_class_shocks: dict[str, Decimal] = Field(
         default_factory=dict,
-        description="Price move per asset class (`crypto_spot`, `fx`), fraction, e.g. -0.2.",
+        description="Price move per asset class (`crypto_spot` or `fx`; any other key is an error), "
+        "fraction, e.g. -0.2.",
     )
     instrument_shocks: dict[str, Decimal] = Field(
         default_factory=dict,
@@ -381,8 +385,18 @@ class StressScenarioConfig(_Section):
     )
     sigma_shocks: dict[str, Decimal] = Field(
         default_factory=dict,
-        description="Move of N standard deviations of the instrument's returns per asset class, e.g. fx: 5.",
+        description="Move of N standard deviations of the instrument's returns over the VaR horizon, per "
+        "asset class (`crypto_spot` or `fx`), e.g. fx: 5.",
     )
+
+    @field_validator("asset_class_shocks", "sigma_shocks")
+    @classmethod
+    def _known_classes(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for key in v:
+            if key not in _ASSET_CLASSES:
+                known = " or ".join(_ASSET_CLASSES)
+                raise ValueError(f"unknown asset class {key!r} (use {known})")
+        return v
 
     @field_validator("asset_class_shocks", "instrument_shocks", "currency_shocks")
     @classmethod
@@ -480,3 +494,25 @@ class RiskConfig(_Section):
     @classmethod
     def _upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) else v
+
+    def unknown_instruments(self, known: set[str]) -> list[str]:
+        """One line per instrument id a per-instrument limit or shock names that is not in ``known``.
+
+        A limit keyed by an id the engine never sees would be silently ignored, so the root config (and
+        the limit governor) reject it. Each line starts with the key path, e.g.
+        ``risk.order.max_quantity: 'ETH/USD@paper' is not listed under `instruments```.
+        """
+        keyed = [
+            ("risk.order.max_quantity", self.order.max_quantity),
+            ("risk.position.max_quantity", self.position.max_quantity),
+        ]
+        keyed += [
+            (f"risk.stress.scenarios[{i}].instrument_shocks", sc.instrument_shocks)
+            for i, sc in enumerate(self.stress.scenarios)
+        ]
+        return [
+            f"{path}: {iid!r} is not listed under `instruments`"
+            for path, mapping in keyed
+            for iid in mapping
+            if iid not in known
+        ]

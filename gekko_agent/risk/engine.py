@@ -2,8 +2,8 @@
 
 Three phases:
 
-1. **fatal gates** (allow-list, instrument, HALTED, market data, conversion rate, tick): a failure denies at
-   once and the rest of the trace shows ``skip``;
+1. **fatal gates** (sane intent numbers, allow-list, instrument, HALTED, market data, conversion rate,
+   tick): a failure denies at once and the rest of the trace shows ``skip``;
 2. **sizing**: every other check returns a *cap* (largest quantity it allows); gates on new exposure cap
    the order at its reducible part; the smallest cap, rounded down to the lot, is the candidate quantity;
 3. **final**: minimum quantity/notional and VaR/ES of the portfolio with the candidate quantity.
@@ -13,6 +13,10 @@ The engine keeps one cache: the :class:`~gekko_agent.risk.view.PortfolioView` of
 of every cap), so checking many intents against one snapshot costs only each order's marginal effect:
 mostly Decimal comparisons, and for VaR an O(1) bound or, near the limit, an exact search of the few rows
 that can reach the tail. It never reads a clock, a file or the network.
+
+It fails closed: ``check()`` returns a value for every input. An arithmetic failure anywhere (a Decimal
+beyond the context's precision, a non-finite risk figure) denies the order with ``arithmetic_error``,
+naming the check that failed, instead of raising.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gekko_agent.domain import OrderIntent, Quantity
+from gekko_agent.errors import InvalidInput
 from gekko_agent.risk.checks import exposure_gates as eg
 from gekko_agent.risk.checks import funding, gates, portfolio, pricing, sizing
 from gekko_agent.risk.config import RiskConfig
-from gekko_agent.risk.context import OrderContext, skipped
+from gekko_agent.risk.context import OrderContext, deny, skipped
 from gekko_agent.risk.floor import lot_floor
 from gekko_agent.risk.limits import RiskLimits
 from gekko_agent.risk.outcomes import (
@@ -38,7 +43,7 @@ from gekko_agent.risk.outcomes import (
     Verdict,
 )
 from gekko_agent.risk.snapshot import RiskSnapshot, TradingState
-from gekko_agent.risk.view import PortfolioView
+from gekko_agent.risk.view import PortfolioView, cancels_in_window
 
 __all__ = ["CHECK_NAMES", "CancelDecision", "RiskEngine"]
 
@@ -84,9 +89,13 @@ _FINAL: tuple[tuple[str, FinalCheck], ...] = (
     ("min_size", portfolio.check_min_size),
     ("var_es", portfolio.check_var_es),
 )
-CHECK_NAMES: tuple[str, ...] = tuple(
-    n for n, _ in (*_FATAL_BEFORE_PRICES, *_FATAL_AFTER_PRICES, *_SIZING, *_FINAL)
+CHECK_NAMES: tuple[str, ...] = (
+    "intent",
+    *(n for n, _ in (*_FATAL_BEFORE_PRICES, *_FATAL_AFTER_PRICES, *_SIZING, *_FINAL)),
 )
+_FAILURES = (ArithmeticError, InvalidInput)
+"""What a check may raise on extreme numbers: decimal signals (InvalidOperation, Overflow, DivisionByZero
+…), float overflow, and InvalidInput for a non-finite VaR figure. Anything else is a bug and propagates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,19 +113,21 @@ class CancelDecision:
     explanation: str
 
 
+_AGGREGATES = "the portfolio's valuation, exposure, stress or VaR"
 _DENY = Verdict.DENY
 _PASS = Verdict.PASS
 
 
-def _instrument_gates(ctx: OrderContext) -> tuple[CheckResult, ...]:
-    """Results of the gates that depend only on the instrument, up to the first denial."""
-    done: list[CheckResult] = []
+def _instrument_gates(ctx: OrderContext, done: list[CheckResult]) -> tuple[CheckResult, ...]:
+    """Results of the gates that depend only on the instrument, up to the first denial (also appended to
+    ``done``, so a failure part-way leaves the trace so far)."""
+    start = len(done)
     for _, fn in _FATAL_BEFORE_PRICES:
         r = fn(ctx)
         done.append(r)
         if r.verdict is _DENY:
             break
-    return tuple(done)
+    return tuple(done[start:])
 
 
 def _fatal_trace(done: list[CheckResult]) -> tuple[CheckResult, ...]:
@@ -166,27 +177,46 @@ class RiskEngine:
         return view
 
     def check(self, intent: OrderIntent, snapshot: RiskSnapshot) -> RiskOutcome:
-        """Approve, resize or deny ``intent`` against ``snapshot``. Same inputs, same answer."""
+        """Approve, resize or deny ``intent`` against ``snapshot``. Same inputs, same answer, never raises
+        on extreme numbers (see the module docstring)."""
+        done: list[CheckResult] = []
+        try:
+            return self._check(intent, snapshot, done)
+        except _FAILURES as exc:
+            return self._failed(intent, done, exc)
+
+    def _check(self, intent: OrderIntent, snapshot: RiskSnapshot, done: list[CheckResult]) -> RiskOutcome:
+        append = done.append
+        first = gates.check_intent(intent)  # before the view: it depends on the intent alone
+        append(first)
+        if first.verdict is _DENY:
+            return self._denied(intent, _fatal_trace(done))
         lim = self._limits
         c = self._cached
-        view = c[2] if c is not None and c[0] is snapshot and c[1] is lim else self.view(snapshot)
+        try:
+            view = c[2] if c is not None and c[0] is snapshot and c[1] is lim else self.view(snapshot)
+        except _FAILURES as exc:  # the snapshot's own numbers cannot be aggregated
+            return self._failed(intent, done, exc, "valuation", _AGGREGATES)
         ctx = OrderContext(intent, snapshot, view, lim)
-        gates = view.gates.get(ctx.iid)
-        if gates is None:  # the first gates depend only on the instrument: once per snapshot
-            gates = view.gates[ctx.iid] = _instrument_gates(ctx)
-        done = list(gates)
-        if gates[-1].verdict is _DENY:
+        cached = view.gates.get(ctx.iid)
+        if cached is None:  # the first gates depend only on the instrument: once per snapshot
+            cached = view.gates[ctx.iid] = _instrument_gates(ctx, done)
+        else:
+            done.extend(cached)
+        if cached[-1].verdict is _DENY:
             return self._denied(intent, _fatal_trace(done))
-        ctx.prepare()
+        try:
+            ctx.prepare()  # builds (once per snapshot and side) exposure, stress and VaR aggregates
+        except _FAILURES as exc:
+            return self._failed(intent, done, exc, "valuation", _AGGREGATES)
         for _, fn in _FATAL_AFTER_PRICES:
             r = fn(ctx)
-            done.append(r)
+            append(r)
             if r.verdict is _DENY:
                 return self._denied(intent, _fatal_trace(done))
         q0: Decimal = intent.quantity
         cap = q0
         binding: CheckResult | None = None
-        append = done.append
         for fn in _SIZING_FNS:
             r = fn(ctx)
             append(r)
@@ -203,7 +233,7 @@ class RiskEngine:
             r = final(ctx, q)
             append(r)
             if r.verdict is _DENY:
-                return self._denied(intent, tuple(done))
+                return self._denied(intent, _fatal_trace(done))  # later final checks show ``skip``
         trace = tuple(done)
         if q == q0:
             return Approved(intent, trace)
@@ -211,6 +241,22 @@ class RiskEngine:
         reasons = _reasons(trace)
         explanation = f"Resized from {q0} to {q}: {binding.detail}."
         return Resized(intent.with_quantity(Quantity(q)), intent, reasons, explanation, trace)
+
+    def _failed(
+        self,
+        intent: OrderIntent,
+        done: list[CheckResult],
+        exc: Exception,
+        name: str | None = None,
+        what: str | None = None,
+    ) -> Denied:
+        """Deny after an arithmetic failure in ``what`` (default: check ``name``, default: the first check
+        without a result), recorded as a denial by ``name``."""
+        if name is None:
+            seen = {r.name for r in done}
+            name = next((n for n in CHECK_NAMES if n not in seen), CHECK_NAMES[-1])
+        why = f"{type(exc).__name__} while computing {what or name}; the numbers are out of range"
+        return self._denied(intent, _fatal_trace([*done, deny(name, ReasonCode.ARITHMETIC_ERROR, why)]))
 
     @staticmethod
     def _denied(intent: OrderIntent, trace: tuple[CheckResult, ...]) -> Denied:
@@ -226,11 +272,15 @@ class RiskEngine:
         return Denied(intent, reasons, f"Denied: {first.detail}{more}.", trace)
 
     def check_cancel(self, snapshot: RiskSnapshot) -> CancelDecision:
-        """May a cancel be sent now? Only the cancel rate limits it, and only in ACTIVE."""
+        """May a cancel be sent now? Only the cancel rate limits it, and only in ACTIVE.
+
+        It counts the cancel window straight from the snapshot, so a portfolio whose numbers cannot be
+        valued (see :meth:`check`) never blocks a cancel.
+        """
         lim = self._limits
         if snapshot.trading_state is not TradingState.ACTIVE or not lim.rate_enabled:
             return CancelDecision(True, None, "Cancels always pass outside ACTIVE.")
-        count = self.view(snapshot).cancels
+        count = cancels_in_window(snapshot, lim)
         if count >= lim.max_cancels:
             why = f"Denied: {count} cancels in {lim.cancel_window_s:.0f} s reach the {lim.max_cancels} limit."
             return CancelDecision(False, ReasonCode.CANCEL_RATE, why)

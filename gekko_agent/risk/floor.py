@@ -18,6 +18,7 @@ __all__ = [
     "div_floor",
     "lot_floor",
     "raw_abs_linear",
+    "remainder",
     "sub_floor",
 ]
 
@@ -25,6 +26,8 @@ _FLOOR = Context(prec=40, rounding=ROUND_FLOOR)
 _divide = _FLOOR.divide
 _subtract = _FLOOR.subtract
 _add = _FLOOR.add
+_divide_int = _FLOOR.divide_int
+_multiply = _FLOOR.multiply
 
 
 def div_floor(a: Decimal, b: Decimal) -> Decimal:
@@ -43,10 +46,21 @@ def add_floor(a: Decimal, b: Decimal) -> Decimal:
 
 
 def lot_floor(value: Decimal, lot: Decimal) -> Decimal:
-    """``value`` rounded down to a multiple of ``lot`` (same result as ``round_to_step(.., "down")``)."""
+    """``value`` rounded toward zero to a multiple of ``lot``, never past ``value``.
+
+    The quotient is truncated in the 40-digit context (a cap from :func:`div_floor` may carry 40 digits;
+    the default 28-digit context would round ``0.0999…9`` up to a whole lot). Raises
+    ``decimal.InvalidOperation`` when ``value / lot`` has more than 40 integer digits (the engine turns
+    that into a denial).
+    """
     if lot <= 0:
         return value
-    return ((value / lot).to_integral_value(rounding=ROUND_DOWN) * lot).quantize(lot)
+    return _multiply(_divide_int(value, lot), lot).quantize(lot, rounding=ROUND_DOWN, context=_FLOOR)
+
+
+def remainder(value: Decimal, step: Decimal) -> Decimal:
+    """``value`` modulo ``step`` in the 40-digit context (0 when ``value`` is on the ``step`` grid)."""
+    return _FLOOR.remainder(value, step)
 
 
 def raw_abs_linear(a: Decimal, b: Decimal, bound: Decimal) -> Decimal | None:

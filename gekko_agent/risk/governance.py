@@ -11,8 +11,13 @@ Who can do what:
 A :class:`HumanActor` can only be minted by an :class:`ActorAuthority`, which the composition root builds
 for the human channels (CLI, TUI, chat-ops) and never passes to the agent or its tools. Every method
 that lifts a halt or loosens a limit takes a ``HumanActor``, so code without the authority cannot call
-it. (Python cannot make this unforgeable; ``tests/risk/test_governance.py`` checks that no agent-facing
-package imports the authority.)
+it. (Python cannot make this unforgeable; ``tests/risk/test_state_governance.py`` checks that no
+agent-facing package imports the authority.)
+
+Which way is looser: for most numeric limits a higher value is looser; for the keys in
+``_HIGHER_IS_TIGHTER`` a *lower* value is looser (a shorter rate window counts fewer orders, a shorter
+VaR horizon gives a smaller VaR); a change of ``_ANY_CHANGE_LOOSENS`` keys can loosen either way; any
+shape the rules do not cover (lists, strings, enums) counts as loosening.
 """
 
 from __future__ import annotations
@@ -38,13 +43,19 @@ _CAPABILITY = object()
 # numeric limits where a *higher* value is *stricter* (everywhere else higher is looser)
 _HIGHER_IS_TIGHTER = frozenset(
     {
-        "var.confidence",
-        "var.min_observations",
+        "var.confidence",  # a deeper tail quantile: larger VaR/ES
+        "var.min_observations",  # more history required before new exposure
+        "var.horizon_seconds",  # VaR and sigma shocks scale with sqrt(horizon)
+        "rate.submit_window_seconds",  # a longer window counts more submits against the same maximum
+        "rate.cancel_window_seconds",
         "cash.fee_rate",
         "cash.margin_buffer",
         "price_band.market_slippage",
     }
 )
+# limits whose change in either direction can loosen: fewer returns drop old crises from the tail, more
+# returns dilute a recent one (``var.lookback``)
+_ANY_CHANGE_LOOSENS = frozenset({"var.lookback"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +159,8 @@ def is_loosening(key: str, old: Any, new: Any) -> bool:
     """True when changing ``key`` from ``old`` to ``new`` relaxes risk (unknown shapes count as loosening)."""
     if old == new:
         return False
+    if key in _ANY_CHANGE_LOOSENS:
+        return True
     if isinstance(old, bool) or isinstance(new, bool):
         return bool(old) and not bool(new)
     if new is None:
@@ -164,10 +177,13 @@ class LimitGovernor:
 
     Args:
         config: the ``risk:`` section loaded from agent.yaml.
+        instruments: the configured instrument ids; when given, a change that keys a limit or shock by
+            another id is refused (as loading agent.yaml would refuse it).
     """
 
-    def __init__(self, config: RiskConfig) -> None:
+    def __init__(self, config: RiskConfig, instruments: Iterable[str] | None = None) -> None:
         self._config = config
+        self._instruments = None if instruments is None else frozenset(instruments)
         self._limits = RiskLimits.from_config(config)
         self._proposals: dict[str, LimitProposal] = {}
         self._values: dict[str, Any] = {}
@@ -242,6 +258,10 @@ class LimitGovernor:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InvalidInput(f"risk.{key}: {first['msg']}") from None
+        if self._instruments is not None:
+            unknown = candidate.unknown_instruments(set(self._instruments))
+            if unknown:
+                raise InvalidInput(unknown[0])
         new = _get(candidate.model_dump(mode="python"), parts, key)
         loosening = is_loosening(key, old, new)
         needs = 2 if loosening and self._config.governance.two_approvers_to_loosen else 1

@@ -29,6 +29,8 @@ __all__ = [
 class ReasonCode(StrEnum):
     """Why a check resized or denied an order (stable strings: they are journaled and alerted on)."""
 
+    INVALID_INTENT = "invalid_intent"
+    ARITHMETIC_ERROR = "arithmetic_error"
     INSTRUMENT_NOT_ALLOWED = "instrument_not_allowed"
     INSTRUMENT_UNKNOWN = "instrument_unknown"
     TRADING_HALTED = "trading_halted"

@@ -27,10 +27,23 @@ from gekko_agent.risk.var_cache import VarBase, build_var_base, var_after, var_o
 if TYPE_CHECKING:
     from gekko_agent.risk.sides import SideState
 
-__all__ = ["PortfolioView", "StressLeg", "VarBase", "daily_loss_fraction", "drawdown_fraction"]
+__all__ = [
+    "PortfolioView",
+    "StressLeg",
+    "VarBase",
+    "cancels_in_window",
+    "daily_loss_fraction",
+    "drawdown_fraction",
+]
 
 _ONE = Decimal(1)
 _NORMAL = NormalDist()
+
+
+def cancels_in_window(snap: RiskSnapshot, limits: RiskLimits) -> int:
+    """Cancels inside the sliding cancel window ending at ``snap.now`` (needs no valuation)."""
+    since = snap.now - timedelta(seconds=limits.cancel_window_s)
+    return len(snap.cancel_times) - bisect_right(snap.cancel_times, since)
 
 
 def daily_loss_fraction(equity: Decimal | None, day_start: Decimal | None) -> Decimal | None:
@@ -104,9 +117,7 @@ class PortfolioView:
         self.submits = len(snap.submit_times) - bisect_right(
             snap.submit_times, now - timedelta(seconds=limits.submit_window_s)
         )
-        self.cancels = len(snap.cancel_times) - bisect_right(
-            snap.cancel_times, now - timedelta(seconds=limits.cancel_window_s)
-        )
+        self.cancels = cancels_in_window(snap, limits)
 
     def rate(self, currency: str) -> Decimal | None:
         """Account-currency units per unit of ``currency``, or None when unknown."""

@@ -191,3 +191,60 @@ def test_to_event_carries_reasons_and_quantity() -> None:
         D("0.1"),
         "i-1",
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "wide", "narrow"),
+    [
+        ("rate.submit_window_seconds", 60, 30),  # a shorter window counts fewer submits
+        ("rate.cancel_window_seconds", 60, 10),
+        ("var.horizon_seconds", 86_400, 3_600),  # a shorter horizon gives a smaller VaR
+    ],
+)
+def test_is_loosening_when_a_window_or_horizon_shrinks(key: str, wide: int, narrow: int) -> None:
+    assert is_loosening(key, wide, narrow)
+    assert not is_loosening(key, narrow, wide)
+
+
+@pytest.mark.parametrize("new", [720, 1439, 1441, 10_000])
+def test_is_loosening_on_any_lookback_change(new: int) -> None:
+    assert is_loosening("var.lookback", 1440, new)
+    assert not is_loosening("var.lookback", 1440, 1440)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "loosening"),
+    [
+        ("rate.submit_window_seconds", "30", True),
+        ("rate.submit_window_seconds", "120", False),
+        ("rate.cancel_window_seconds", "5", True),
+        ("var.horizon_seconds", "3600", True),
+        ("var.horizon_seconds", "172800", False),
+        ("var.lookback", "720", True),
+        ("var.lookback", "2880", True),
+    ],
+)
+def test_change_of_window_horizon_or_lookback_follows_the_two_approver_rule(
+    key: str, value: str, loosening: bool
+) -> None:
+    gov = LimitGovernor(RiskConfig())
+    before = gov.current(key)
+    p, events = gov.change(key, value, ALICE, "tune", NOW)
+    assert p.loosening is loosening
+    if loosening:
+        assert (p.status, p.needs, events) == (ProposalStatus.PENDING, 2, [])
+        assert gov.current(key) == before
+        applied, events = gov.approve(p.proposal_id, BOB, NOW)
+        assert applied.status is ProposalStatus.APPLIED
+    else:
+        assert p.status is ProposalStatus.APPLIED
+    assert gov.current(key) == int(value)
+    assert events[0].key == key
+
+
+def test_governor_refuses_a_limit_keyed_by_an_unconfigured_instrument() -> None:
+    gov = LimitGovernor(RiskConfig(), instruments=["BTC/USD@paper"])
+    with pytest.raises(InvalidInput, match=r"risk.order.max_quantity: 'ETH/USD@paper' is not listed"):
+        gov.change("order.max_quantity", "{ETH/USD@paper: 1}", ALICE, "", NOW)
+    p, _ = gov.change("order.max_quantity", "{BTC/USD@paper: 1}", ALICE, "", NOW)
+    assert p.proposal_id == "lim-1"

@@ -4,9 +4,11 @@ judged, so these deny outright (fail closed) and the engine skips the remaining 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
+from gekko_agent.domain import OrderIntent
+from gekko_agent.risk.bounds import MAX_PRICE, MAX_QUANTITY, number_problem
 from gekko_agent.risk.context import PASS, SKIP, OrderContext, deny
+from gekko_agent.risk.floor import remainder
 from gekko_agent.risk.outcomes import CheckResult, ReasonCode
 from gekko_agent.risk.snapshot import TradingState
 
@@ -14,10 +16,25 @@ __all__ = [
     "check_allow_list",
     "check_halted",
     "check_instrument",
+    "check_intent",
     "check_market_data",
     "check_rate",
     "check_tick",
 ]
+
+
+def check_intent(intent: OrderIntent) -> CheckResult:
+    """Quantity and prices finite, positive, within :mod:`~gekko_agent.risk.bounds`; always on.
+
+    It reads the intent alone, so the engine runs it before looking at the snapshot.
+    """
+    problem = number_problem(intent.quantity, "quantity", MAX_QUANTITY)
+    for what, p in (("limit price", intent.limit_price), ("stop price", intent.stop_price)):
+        if problem is None and p is not None:
+            problem = number_problem(p, what, MAX_PRICE)
+    if problem is None:
+        return PASS["intent"]
+    return deny("intent", ReasonCode.INVALID_INTENT, problem)
 
 
 def check_allow_list(ctx: OrderContext) -> CheckResult:
@@ -95,7 +112,7 @@ def check_tick(ctx: OrderContext) -> CheckResult:
     assert ctx.inst is not None
     tick = ctx.inst.tick_size
     for label, p in (("limit", ctx.intent.limit_price), ("stop", ctx.intent.stop_price)):
-        if p is not None and p % tick != Decimal(0):
+        if p is not None and remainder(p, tick) != 0:
             return deny(
                 "tick_size", ReasonCode.OFF_TICK, f"{label} price {p} is not a multiple of the tick {tick}"
             )
