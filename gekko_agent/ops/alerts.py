@@ -5,10 +5,13 @@ alerts. What it pushes:
 
 * fills (``OrderFilled``; partial fills of one order merge),
 * risk denials (``RiskEvaluated`` with outcome ``denied``),
-* breaker trips and every trading state change (``TradingStateChanged``), with a Halt or Resume button,
+* breaker trips and every trading state change (``TradingStateChanged``), with a Halt or Resume button;
+  the ``AlertRaised`` (source ``risk``) the engine journals beside a trip, with the same time and
+  reason, is the same news and is dropped, so a trip is one alert,
 * orders waiting for a person (``ApprovalRequested``), with Approve and Reject buttons,
-* engine alerts (``AlertRaised``): venue errors (source ``execution``, ``venue``…), agent budget
-  exhaustion (source ``agent`` or ``budget``, or ``AgentDecided`` with action ``budget_exhausted``),
+* engine alerts (``AlertRaised``), titled by their source, level and message (``execution error:
+  binance: 502``); agent budget exhaustion (source ``agent`` or ``budget`` with a message about the
+  budget, or ``AgentDecided`` with action ``budget_exhausted``) is titled "Agent budget exhausted",
 * a daily report when the journal's clock crosses midnight UTC.
 
 Alerts with the same key inside ``dedupe_seconds`` become one message with a count: the first goes
@@ -22,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from gekko_agent.domain import (
     AgentDecided,
@@ -47,6 +51,7 @@ AlertSink = Callable[[Reply], Awaitable[None]]
 """Sends one alert to one medium (``TelegramChatops.send_alert``, ``SlackChatops.send_alert``)."""
 
 BUDGET_SOURCES = frozenset({"agent", "budget"})
+TITLE_LIMIT = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +103,28 @@ def classify(event: Event, config: AlertsConfig) -> Alert | None:
         lines = (f"{i.side} {i.quantity} {i.instrument_id} — {event.reason}", i.rationale)
         return Alert(f"approval:{aid}", Reply(f"Waiting for approval: {aid}", lines, buttons=buttons))
     if isinstance(event, AlertRaised):
-        what = "Agent budget exhausted" if event.source in BUDGET_SOURCES else f"{event.source} {event.level}"
-        return Alert(f"alert:{event.source}:{event.message[:80]}", Reply(what, (event.message,), ok=False))
+        if _is_budget(event):
+            return Alert("alert:budget", Reply("Agent budget exhausted", (event.message,), ok=False))
+        return Alert(
+            f"alert:{event.source}:{event.message[:80]}", Reply(_title(event), (event.message,), ok=False)
+        )
     if isinstance(event, AgentDecided) and event.action == "budget_exhausted":
         return Alert("alert:budget", Reply("Agent budget exhausted", (event.summary,), ok=False))
     return None
+
+
+def _is_budget(event: AlertRaised) -> bool:
+    return event.source in BUDGET_SOURCES and "budget" in event.message.lower()
+
+
+def _title(event: AlertRaised) -> str:
+    """``<source> <level>: <first line of the message>``, short enough for a notification."""
+    head = f"{event.source} {event.level}"
+    first = event.message.strip().splitlines()[0].strip() if event.message.strip() else ""
+    if not first:
+        return head
+    title = f"{head}: {first}"
+    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
 
 
 @dataclass
@@ -142,12 +164,15 @@ class AlertRouter:
         self._tokens = float(config.per_minute)
         self._refilled = monotonic()
         self._day: _Day | None = None
+        self._changes: deque[tuple[datetime, str]] = deque(maxlen=32)
         self.sent = 0
         """Messages sent so far (per sink counted once)."""
 
     def on_event(self, event: Event) -> None:
         """Journal hook: classify ``event`` and queue its alert (never raises, never blocks)."""
         try:
+            if self._echoes_a_state_change(event):
+                return
             self._count_day(event)
             alert = classify(event, self.config)
         except Exception as exc:  # an alert must never break journaling
@@ -155,6 +180,17 @@ class AlertRouter:
             return
         if alert is not None:
             self.push(alert)
+
+    def _echoes_a_state_change(self, event: Event) -> bool:
+        """True for the risk ``AlertRaised`` journaled beside a breaker trip (same time, same reason)."""
+        if isinstance(event, TradingStateChanged):
+            self._changes.append((event.ts, event.reason))
+            return False
+        return (
+            isinstance(event, AlertRaised)
+            and event.source == "risk"
+            and (event.ts, event.message) in self._changes
+        )
 
     def push(self, alert: Alert) -> None:
         """Queue ``alert``, merging it with a queued or recently sent one of the same key."""

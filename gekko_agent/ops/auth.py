@@ -2,13 +2,17 @@
 
 Roles:
 
-* ``viewer`` — read commands (status, positions, orders, pnl, risk, why, help) **and ``halt``**.
-  Halting only ever reduces risk, so anyone trusted to watch is trusted to pull the brake.
-* ``trader`` — everything a viewer can, plus ``approve``, ``reject``, ``resume``, ``flatten`` and
-  ``cancel``.
+* ``viewer`` — read commands (status, positions, orders, pnl, risk, why, approvals, ask, help).
+* ``trader`` — everything a viewer can, plus ``halt``, ``resume``, ``approve``, ``reject``,
+  ``flatten``, ``reduce`` and ``cancel``.
 
-Only configured user ids may command at all; anyone else gets a refusal and an audit entry. The local
-terminal (CLI, TUI) acts as the operator named by ``ops.local_operator``.
+**Halt is a trader command by default.** HALTED sends nothing (only cancels pass), exposure-reducing
+exits included, so a halt is not free of risk: a mistaken one can leave a position unmanaged until a
+trader resumes. Desks that want every watcher to be able to pull the brake set
+``ops.viewers_may_halt: true``; ``resume`` stays trader-only either way, because it takes risk back on.
+
+Only configured user ids may command at all; anyone else gets a refusal and an audit entry, whatever
+they sent. The local terminal (CLI, TUI) acts as the operator named by ``ops.local_operator``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gekko_agent.errors import UserError
 from gekko_agent.risk.governance import ActorAuthority, HumanActor
 
-__all__ = ["OpsConfig", "OpsUser", "Principal", "Role", "Unauthorized", "authorize"]
+__all__ = ["OpsConfig", "OpsUser", "Principal", "Role", "Unauthorized", "authorize", "identify", "permit"]
 
 
 class Role(StrEnum):
@@ -57,9 +61,15 @@ class OpsConfig(BaseModel):
     local_operator: str = Field(
         "operator", description="Name journaled for commands typed at the local terminal (CLI, TUI)."
     )
+    viewers_may_halt: bool = Field(
+        False,
+        description="Let viewers run `halt` too (resume, approve and the rest stay trader-only). "
+        "Off: only traders may halt.",
+    )
 
 
-TRADER_COMMANDS = frozenset({"approve", "reject", "resume", "flatten", "cancel", "reduce"})
+TRADER_COMMANDS = frozenset({"approve", "reject", "halt", "resume", "flatten", "cancel", "reduce"})
+"""Commands that need the trader role (``halt`` too, unless ``viewers_may_halt``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,17 +85,39 @@ class Principal:
         return authority.human(self.name, self.channel)
 
 
-def authorize(config: OpsConfig, channel: str, user_id: str, command: str) -> Principal:
-    """Find the user and check their role allows ``command``.
+def identify(config: OpsConfig, channel: str, user_id: str) -> Principal:
+    """The configured person behind ``user_id`` on ``channel``.
 
     Raises:
-        Unauthorized: unknown user on that channel, or a viewer asking for a trader command.
+        Unauthorized: nobody with that id is configured on that channel.
     """
     if channel in ("tui", "cli"):
         return Principal(config.local_operator, channel, Role.TRADER)
     user = next((u for u in config.users if u.channel == channel and u.user_id == user_id), None)
     if user is None:
         raise Unauthorized(f"{channel} user {user_id} is not allowed to command Gekko")
-    if command in TRADER_COMMANDS and user.role is not Role.TRADER:
-        raise Unauthorized(f"{user.name} is a viewer; `{command}` needs the trader role")
     return Principal(user.name, channel, user.role)
+
+
+def permit(config: OpsConfig, who: Principal, command: str) -> None:
+    """Check that ``who``'s role allows ``command``.
+
+    Raises:
+        Unauthorized: a viewer asking for a trader command.
+    """
+    if who.role is Role.TRADER or command not in TRADER_COMMANDS:
+        return
+    if command == "halt" and config.viewers_may_halt:
+        return
+    raise Unauthorized(f"{who.name} is a viewer; `{command}` needs the trader role")
+
+
+def authorize(config: OpsConfig, channel: str, user_id: str, command: str) -> Principal:
+    """Find the user and check their role allows ``command``.
+
+    Raises:
+        Unauthorized: unknown user on that channel, or a viewer asking for a trader command.
+    """
+    who = identify(config, channel, user_id)
+    permit(config, who, command)
+    return who

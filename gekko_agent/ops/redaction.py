@@ -4,6 +4,10 @@
 it is created: its message (with its arguments merged in), its exception text and its stack text. A
 handler added later (pytest's ``caplog``, a file handler, a library's own) therefore never sees a
 secret. The same :class:`RedactionFilter` can also be attached to a handler or logger by hand.
+
+The values installed here join the process-wide set of :mod:`gekko_agent.secrets`, which also scrubs
+the ledger, journal lines and model traffic; :func:`~gekko_agent.secrets.register_secret` installs a
+value in both at once.
 """
 
 from __future__ import annotations
@@ -14,11 +18,10 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gekko_agent.secrets import redact
+from gekko_agent.secrets import MASK, redact, remember_secrets
 
 __all__ = ["MASK", "RedactionFilter", "install_redaction", "uninstall_redaction"]
 
-MASK = "***"
 _LOCK = threading.Lock()
 _installed: RedactionFilter | None = None
 _previous_factory: Callable[..., logging.LogRecord] | None = None
@@ -91,6 +94,8 @@ def install_redaction(secrets: Iterable[str]) -> RedactionFilter:
         The installed filter (attach it to handlers too if records are built by hand).
     """
     global _installed, _previous_factory
+    secrets = list(secrets)
+    remember_secrets(secrets)
     with _LOCK:
         if _installed is not None:
             _installed.add(secrets)

@@ -2,8 +2,10 @@
 
 Both media get the same content: a bold headline, short lines, the table as a monospace block that fits
 a phone, and the reply's buttons, each carrying the text command it runs. Slack buttons marked
-``confirm`` open Slack's native confirmation dialog; Telegram has none, so its confirm buttons send an
-``ask:`` callback and the bot asks first (see :mod:`gekko_agent.ops.telegram`).
+``confirm``, and every approve, halt, resume, flatten and reduce button, open Slack's native
+confirmation dialog; Telegram has none, so its confirm buttons send an ``ask:`` callback and the bot
+asks first (see :mod:`gekko_agent.ops.telegram`). Native dialogs are a convenience: the server-side
+step (:mod:`gekko_agent.ops.confirm`) is what enforces :func:`confirmation_prompt` on every medium.
 
 :func:`confirmation_prompt` is the one place that decides which commands need a second tap: halt,
 resume, flatten and reduce always; approvals when the order's notional is above ``confirm_above``.
@@ -21,6 +23,9 @@ from gekko_agent.ops.port import EngineView
 from gekko_agent.ops.replies import Button, Reply
 
 __all__ = [
+    "SLACK_CONFIRM_ACTION",
+    "SLACK_DIALOG_COMMANDS",
+    "SLACK_DISMISS_ACTION",
     "STATE_COMMANDS",
     "TelegramMessage",
     "confirmation_prompt",
@@ -34,6 +39,13 @@ __all__ = [
 
 STATE_COMMANDS = frozenset({"halt", "resume", "flatten", "reduce"})
 """Commands that change the trading state; every medium asks before running them."""
+
+SLACK_DIALOG_COMMANDS = STATE_COMMANDS | {"approve"}
+"""Slack buttons running these always carry Slack's ``confirm`` dialog."""
+SLACK_CONFIRM_ACTION = "gekko_confirm"
+"""``action_id`` of the **Yes** button of a confirmation prompt (its value is the nonce)."""
+SLACK_DISMISS_ACTION = "gekko_dismiss"
+"""``action_id`` of the **Cancel** button of a confirmation prompt (its value is the nonce)."""
 
 SLACK_TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 TELEGRAM_TEXT_LIMIT = 4000  # a message may hold 4096 characters
@@ -105,7 +117,8 @@ def _slack_button(index: int, button: Button) -> dict[str, Any]:
     }
     if button.danger:
         element["style"] = "danger"
-    if button.confirm:
+    words = _words(button.command)
+    if button.confirm or (words and words[0].lower() in SLACK_DIALOG_COMMANDS):
         element["confirm"] = {
             "title": _plain("Are you sure?", 100),
             "text": {"type": "mrkdwn", "text": slack_escape(f"Run `{button.command}`?")},
@@ -138,16 +151,17 @@ def slack_blocks(reply: Reply) -> list[dict[str, Any]]:
     return blocks
 
 
-def slack_confirm_blocks(prompt: str, command: str) -> list[dict[str, Any]]:
-    """The confirmation step for a typed command: the question, **Yes** (runs it) and **Cancel**."""
+def slack_confirm_blocks(prompt: str, nonce: str) -> list[dict[str, Any]]:
+    """The confirmation step: the question, **Yes** and **Cancel**, both carrying ``nonce`` (the server
+    keeps the command; see :class:`~gekko_agent.ops.confirm.Confirmations`)."""
     yes: dict[str, Any] = {
         "type": "button",
-        "action_id": "gekko_0",
+        "action_id": SLACK_CONFIRM_ACTION,
         "text": _plain("Yes, do it"),
-        "value": command,
+        "value": nonce,
         "style": "danger",
     }
-    no = {"type": "button", "action_id": "gekko_dismiss", "text": _plain("Cancel"), "value": "dismiss"}
+    no = {"type": "button", "action_id": SLACK_DISMISS_ACTION, "text": _plain("Cancel"), "value": nonce}
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": f":question: *{slack_escape(prompt)}*"}},
         {"type": "actions", "block_id": "gekko_actions", "elements": [yes, no]},

@@ -4,20 +4,20 @@ Every ``help`` command has a command handler (``/status``, ``/halt news``…); o
 command too, so a typo gets the command layer's helpful reply. Inline buttons carry their command as
 callback data. Halt, resume, flatten, approvals above ``confirm_above`` and any button marked
 ``confirm`` go through a confirmation step: the bot asks, and only a **Yes** tap by the same person
-within ``confirm_ttl_seconds`` runs the command.
+within ``confirm_ttl_seconds`` runs the command (:class:`~gekko_agent.ops.confirm.Confirmations`).
 
 Only configured chats are served: a message from a chat outside ``allowed_chat_ids`` is passed to the
 command layer under an id no user has (``<user>@chat<chat>``), so it is refused and audited like any
-unknown user. Who may do what is decided by the command layer (``ops.users``), never here.
+unknown user. Any button pressed by a user not in ``ops.users`` (a **Yes** included) is handed to the
+command layer as typed text, so it too is refused and audited. Who may do what is decided by the command
+layer (``ops.users``), never here.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -31,9 +31,10 @@ from telegram.ext import (
     filters,
 )
 
-from gekko_agent.ops.auth import Unauthorized, authorize
+from gekko_agent.ops.auth import Unauthorized, authorize, identify
 from gekko_agent.ops.chat_config import TelegramConfig, TelegramMode
 from gekko_agent.ops.commands import HELP, CommandService
+from gekko_agent.ops.confirm import Confirmations
 from gekko_agent.ops.render import TelegramMessage, confirmation_prompt, telegram_confirm, telegram_message
 from gekko_agent.ops.replies import Reply
 
@@ -41,14 +42,6 @@ __all__ = ["TelegramChatops"]
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    user_id: int
-    chat_id: int
-    command: str
-    expires: float
 
 
 def _markup(message: TelegramMessage) -> InlineKeyboardMarkup | None:
@@ -84,9 +77,7 @@ class TelegramChatops:
         self.service = service
         self.config = config
         self._webhook_secret = webhook_secret
-        self._ttl = confirm_ttl_seconds
-        self._monotonic = monotonic
-        self._pending: dict[str, _Pending] = {}
+        self.confirmations = Confirmations(confirm_ttl_seconds, monotonic)
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(token).base_url(config.base_url).job_queue(None).build()
         )
@@ -150,9 +141,7 @@ class TelegramChatops:
         prompt = self._prompt(key, text, force_confirm)
         if prompt is None:
             return telegram_message(await self.service.run(CHANNEL, key, text))
-        nonce = secrets.token_urlsafe(9)
-        self._expire()
-        self._pending[nonce] = _Pending(user_id, chat_id, text, self._monotonic() + self._ttl)
+        nonce = self.confirmations.issue(str(user_id), str(chat_id), text)
         return telegram_confirm(prompt, nonce)
 
     def _prompt(self, key: str, text: str, force: bool) -> str | None:
@@ -164,10 +153,12 @@ class TelegramChatops:
         prompt = confirmation_prompt(text, self.service.engine, self.service.confirm_above)
         return prompt or (f"Run “{text.strip()}”?" if force else None)
 
-    def _expire(self) -> None:
-        now = self._monotonic()
-        for nonce in [n for n, p in self._pending.items() if p.expires < now]:
-            del self._pending[nonce]
+    def _known(self, key: str) -> bool:
+        try:
+            identify(self.service.config, CHANNEL, key)
+        except Unauthorized:
+            return False
+        return True
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -176,22 +167,19 @@ class TelegramChatops:
         await query.answer()
         kind, _, rest = query.data.partition(":")
         chat_id, user_id = query.message.chat_id, query.from_user.id
-        if kind in ("run", "ask"):
-            out = await self._handle(chat_id, user_id, rest, force_confirm=kind == "ask")
+        key = self._user_key(user_id, chat_id)
+        if kind in ("run", "ask") or not self._known(key):  # strangers: refused and audited, whatever
+            text = rest if kind in ("run", "ask") else query.data
+            out = await self._handle(chat_id, user_id, text, force_confirm=kind == "ask")
             await query.message.reply_text(out.html, parse_mode=ParseMode.HTML, reply_markup=_markup(out))
             return
-        self._expire()
-        pending = self._pending.get(rest)
-        if pending is None or pending.user_id != user_id or pending.chat_id != chat_id:
+        command = self.confirmations.take(rest, str(user_id), str(chat_id))
+        if command is None:
             out = telegram_message(Reply("That confirmation has expired; send the command again.", ok=False))
         elif kind == "yes":
-            del self._pending[rest]
-            out = telegram_message(
-                await self.service.run(CHANNEL, self._user_key(user_id, chat_id), pending.command)
-            )
+            out = telegram_message(await self.service.run(CHANNEL, key, command))
         else:
-            del self._pending[rest]
-            out = telegram_message(Reply(f"Cancelled: {pending.command}"))
+            out = telegram_message(Reply(f"Cancelled: {command}"))
         await query.edit_message_text(out.html, parse_mode=ParseMode.HTML, reply_markup=_markup(out))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

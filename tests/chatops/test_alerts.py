@@ -106,8 +106,56 @@ async def test_state_changes_and_venue_errors_are_alerts_with_buttons() -> None:
     await router.flush()
     halted, venue, budget = sink.replies
     assert halted.title == "Trading ACTIVE → HALTED" and halted.buttons[0].command == "resume"
-    assert venue.title == "execution error" and not venue.ok
+    assert venue.title == "execution error: binance: 502" and not venue.ok
     assert budget.title == "Agent budget exhausted"
+
+
+async def test_alert_titles_come_from_the_alert_itself() -> None:
+    sink = Recorder()
+    router = AlertRouter([sink], AlertsConfig(), monotonic=Clock())
+    long = "x" * 200
+    for event in (
+        AlertRaised(ts=T0, level="warning", source="agent", message="MCP server news timed out 3 times"),
+        AlertRaised(
+            ts=T0, level="critical", source="agent", message="LLM agent stopped: daily token budget spent"
+        ),
+        AlertRaised(ts=T0, level="error", source="reconcile:binance", message="not reconciled: 502\ndetail"),
+        AlertRaised(ts=T0, level="error", source="execution", message=long),
+        AlertRaised(ts=T0, level="info", source="venue", message=""),
+    ):
+        router.on_event(event)
+    await router.flush()
+    titles = [r.title for r in sink.replies]
+    assert titles[:3] == [
+        "agent warning: MCP server news timed out 3 times",
+        "Agent budget exhausted",
+        "reconcile:binance error: not reconciled: 502",
+    ]
+    assert titles[3].startswith("execution error: xxx") and len(titles[3]) == 90 and titles[3].endswith("…")
+    assert titles[4] == "venue info"
+    assert sink.replies[2].lines == ("not reconciled: 502\ndetail",)
+
+
+async def test_a_breaker_trip_is_one_alert() -> None:
+    sink = Recorder()
+    router = AlertRouter([sink], AlertsConfig(dedupe_seconds=0), monotonic=Clock())
+    trip = TradingStateChanged(
+        ts=T0, old="active", new="halted", reason="daily loss 5.2% >= 5%", actor="risk"
+    )
+    journal = AlertingJournal(MemoryJournal(), router)
+    journal.append(trip)  # what Trader._apply_breakers journals: the change, then an AlertRaised
+    journal.append(AlertRaised(ts=T0, level="warning", source="risk", message=trip.reason))
+    assert await router.flush() == 1
+    [alert] = sink.replies
+    assert alert.title == "Trading ACTIVE → HALTED" and alert.lines == ("daily loss 5.2% >= 5% (by risk)",)
+    journal.append(AlertRaised(ts=T0, level="warning", source="risk", message="VaR model stale"))
+    later = T0 + timedelta(minutes=5)  # a risk alert of its own, or a later one, still goes out
+    journal.append(AlertRaised(ts=later, level="warning", source="risk", message=trip.reason))
+    assert await router.flush() == 2
+    assert [r.title for r in sink.replies[1:]] == [
+        "risk warning: VaR model stale",
+        "risk warning: daily loss 5.2% >= 5%",
+    ]
 
 
 async def test_daily_report_when_the_day_rolls_over() -> None:

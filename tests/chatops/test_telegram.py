@@ -106,15 +106,20 @@ async def test_large_approval_via_button_needs_confirmation(
     assert engine.view.pending_approvals() == []
 
 
-async def test_viewer_may_halt_but_not_approve(
+async def test_viewer_may_neither_halt_nor_approve(
     tg: tuple[FakeTelegram, TelegramChatops], engine: Engine
 ) -> None:
     fake, _ = tg
     item = engine.request_approval()
-    fake.send_text(VIEWER, f"/approve {item.approval_id}")
+    fake.send_text(VIEWER, "/halt news looks bad")
     [refusal] = await fake.wait_for("sendMessage")
     assert "Refused" in refusal["text"] and "viewer" in refusal["text"]
-    assert engine.view.pending_approvals() != []
+    assert "reply_markup" not in refusal  # no confirmation is offered for a command they may not run
+    fake.send_text(VIEWER, f"/approve {item.approval_id}")
+    refusal = (await fake.wait_for("sendMessage", 2))[-1]
+    assert "Refused" in refusal["text"] and "viewer" in refusal["text"]
+    assert engine.state == "active" and engine.view.pending_approvals() != []
+    assert [(c.actor, c.outcome.split(":")[0]) for c in engine.commands()] == [("bob", "refused")] * 2
 
 
 async def test_unknown_user_is_refused_audited_and_nothing_changes(
@@ -128,6 +133,39 @@ async def test_unknown_user_is_refused_audited_and_nothing_changes(
     assert engine.state == "active"
     audit = engine.commands()[-1]
     assert audit.actor == "telegram:99" and audit.outcome.startswith("refused")
+
+
+@pytest.mark.parametrize("text", ["hello bot", "/frobnicate", "/help", "/status@gekko_bot", 'why "unclosed'])
+async def test_garbage_from_an_unknown_user_gets_one_refusal_and_an_audit_entry(
+    tg: tuple[FakeTelegram, TelegramChatops], engine: Engine, text: str
+) -> None:
+    fake, _ = tg
+    fake.send_text(STRANGER, text)
+    [refusal] = await fake.wait_for("sendMessage")
+    assert refusal["text"] == "⚠️ <b>Refused: telegram user 99 is not allowed to command Gekko.</b>"
+    assert "reply_markup" not in refusal
+    [audit] = engine.commands()
+    assert (audit.actor, audit.channel, audit.command) == ("telegram:99", "telegram", text)
+    assert audit.outcome.startswith("refused")
+
+
+async def test_a_stranger_pressing_yes_is_refused_and_the_prompt_stays_for_its_owner(
+    tg: tuple[FakeTelegram, TelegramChatops], engine: Engine
+) -> None:
+    fake, _ = tg
+    fake.send_text(TRADER, "/halt")
+    await fake.wait_for("sendMessage")
+    prompt = fake.last_message()
+    yes = FakeTelegram.buttons(prompt)["✅ Yes"]
+    fake.press(STRANGER, int(prompt["message_id"]), yes)
+    await fake.wait_for("answerCallbackQuery")
+    refusal = (await fake.wait_for("sendMessage", 2))[-1]
+    assert "Refused" in refusal["text"] and engine.state == "active"
+    assert engine.commands()[-1].actor == "telegram:99"
+    fake.press(TRADER, int(prompt["message_id"]), yes)
+    await fake.wait_for("answerCallbackQuery", 2)
+    assert "HALTED" in (await fake.wait_for("editMessageText"))[-1]["text"]
+    assert engine.state == "halted"
 
 
 @pytest.mark.parametrize(

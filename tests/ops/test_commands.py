@@ -16,7 +16,7 @@ from gekko_agent.domain import (
     TradingStateChanged,
 )
 from gekko_agent.execution.approvals import ApprovalConfig, ApprovalQueue
-from gekko_agent.ops import CommandService, OpsConfig, OpsUser, Role
+from gekko_agent.ops import CommandService, OpsConfig, OpsUser, Reply, Role
 from gekko_agent.risk.governance import ActorAuthority
 from gekko_agent.runtime.ops_port import TraderView
 from gekko_agent.runtime.replay import run_replay
@@ -55,19 +55,47 @@ async def test_status_reports_state_brain_and_equity(
     assert any(isinstance(e, CommandIssued) and e.actor == "alice" for e in journal.events)
 
 
-async def test_viewer_may_halt_but_not_resume(
+async def test_viewer_cannot_halt_or_resume_by_default(
     service: tuple[CommandService, TraderView, MemoryJournal],
 ) -> None:
     svc, view, journal = service
+
+    def state() -> str:
+        return view.trader.state.value
+
+    for text in ("halt news looks bad", "resume"):
+        refused = await svc.run("telegram", "42", text)
+        assert not refused.ok and "viewer" in refused.title and "trader" in refused.title
+    assert state() == "active"
+    assert not any(isinstance(e, TradingStateChanged) for e in journal.events)
+    audit = [e for e in journal.events if isinstance(e, CommandIssued)]
+    assert [(a.actor, a.outcome.split(":")[0]) for a in audit] == [("bob", "refused"), ("bob", "refused")]
+    assert (await svc.run("slack", "U1", "halt news looks bad")).ok
+    assert state() == "halted"
+    change = [e for e in journal.events if isinstance(e, TradingStateChanged)][-1]
+    assert change.actor == "alice@slack" and change.reason == "news looks bad"
+    assert (await svc.run("slack", "U1", "resume")).ok
+    assert state() == "active"
+
+
+async def test_viewers_may_halt_when_configured_but_never_resume(
+    service: tuple[CommandService, TraderView, MemoryJournal],
+) -> None:
+    svc, view, journal = service
+    svc.config = OPS.model_copy(update={"viewers_may_halt": True})
     halted = await svc.run("telegram", "42", "halt news looks bad")
     assert halted.ok and view.trader.state.value == "halted"
     change = [e for e in journal.events if isinstance(e, TradingStateChanged)][-1]
     assert change.actor == "bob@telegram" and change.reason == "news looks bad"
-    refused = await svc.run("telegram", "42", "resume")
-    assert not refused.ok and "viewer" in refused.title
+    for text in ("resume", "flatten"):
+        refused = await svc.run("telegram", "42", text)
+        assert not refused.ok and "viewer" in refused.title
     assert view.trader.state.value == "halted"
-    assert (await svc.run("slack", "U1", "resume")).ok
-    assert view.trader.state.value == "active"
+
+
+def test_viewers_may_halt_is_off_unless_configured() -> None:
+    assert OpsConfig().viewers_may_halt is False
+    assert OpsConfig.model_validate({"viewers_may_halt": True}).viewers_may_halt is True
 
 
 async def test_unknown_user_gets_refusal_and_audit_entry(
@@ -81,14 +109,30 @@ async def test_unknown_user_gets_refusal_and_audit_entry(
     assert audit.actor == "slack:U999" and audit.outcome.startswith("refused")
 
 
+@pytest.mark.parametrize(
+    "text", ["", "   ", "help", "/help", "frobnicate", 'status "unclosed', "pnl fortnight", "x" * 5000]
+)
+async def test_unknown_user_gets_only_a_refusal_for_any_text(
+    service: tuple[CommandService, TraderView, MemoryJournal], text: str
+) -> None:
+    svc, _, journal = service
+    reply = await svc.run("telegram", "9999", text)
+    assert reply == Reply("Refused: telegram user 9999 is not allowed to command Gekko.", ok=False)
+    [audit] = [e for e in journal.events if isinstance(e, CommandIssued)]
+    assert (audit.actor, audit.channel) == ("telegram:9999", "telegram")
+    assert audit.command == text[:500] and audit.outcome.startswith("refused")
+
+
 @pytest.mark.parametrize("text", ["frobnicate", "why", "approve", 'status "unclosed', "pnl fortnight"])
 async def test_malformed_commands_get_a_helpful_reply(
     service: tuple[CommandService, TraderView, MemoryJournal], text: str
 ) -> None:
-    svc, _, _ = service
+    svc, _, journal = service
     reply = await svc.run("slack", "U1", text)
     assert not reply.ok
     assert "\n" not in reply.title
+    audit = [e for e in journal.events if isinstance(e, CommandIssued)][-1]  # journaled with who
+    assert (audit.actor, audit.command, audit.outcome) == ("alice", text, reply.title)
 
 
 async def test_approve_rechecks_risk_and_sends(

@@ -1,4 +1,5 @@
-"""Fuzz chat commands: any text gets a Reply; state changes only for a valid, authorized command."""
+"""Fuzz chat commands: any text gets a Reply and one audit entry; state changes only for a valid,
+authorized command; a stranger gets the same refusal whatever they send."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gekko_agent.config import load_config
+from gekko_agent.domain import CommandIssued
 from gekko_agent.execution.approvals import ApprovalConfig, ApprovalQueue
 from gekko_agent.ops import CommandService, OpsConfig, OpsUser, Role
-from gekko_agent.ops.auth import Unauthorized, authorize
+from gekko_agent.ops.auth import Unauthorized, authorize, identify
 from gekko_agent.ops.commands import HELP
 from gekko_agent.ops.replies import Reply
 from gekko_agent.risk.governance import ActorAuthority
@@ -33,16 +35,16 @@ OPS = OpsConfig(
 STATE_CHANGING = {"halt", "flatten", "resume", "reduce"}
 
 
-def _service() -> tuple[CommandService, TraderView, ActorAuthority]:
+def _service() -> tuple[CommandService, TraderView, ActorAuthority, MemoryJournal]:
     journal = MemoryJournal()
     system = build_replay(load_config(ROOT / "agent.yaml"), journal, start=START, end=START.replace(hour=8))
     asyncio.run(run_replay(system, start=START))
     authority = ActorAuthority()
     view = TraderView(system.trader, ApprovalQueue(ApprovalConfig(), journal, system.clock), None, "paper")
-    return CommandService(view, OPS, authority, journal.append, system.clock), view, authority
+    return CommandService(view, OPS, authority, journal.append, system.clock), view, authority, journal
 
 
-SERVICE, VIEW, AUTHORITY = _service()
+SERVICE, VIEW, AUTHORITY, JOURNAL = _service()
 WORDS = st.sampled_from(
     [*HELP, "/halt", "HALT@gekko_bot", "resume", "approve", "cancel", "gk-1", "--", "'", '"']
 )
@@ -75,9 +77,17 @@ def test_random_chat_text_gets_a_reply_and_changes_state_only_when_authorized(
     who: tuple[str, str], text: str
 ) -> None:
     before = _snapshot()
+    audited = len(JOURNAL.events)
     reply = asyncio.run(SERVICE.run(who[0], who[1], text))
     assert isinstance(reply, Reply) and reply.title and "\n" not in reply.title
     assert "Traceback" not in reply.to_text()
+    [audit] = [e for e in JOURNAL.events[audited:] if isinstance(e, CommandIssued)]
+    assert audit.outcome == reply.title or audit.outcome.startswith("refused")
+    try:
+        identify(OPS, who[0], who[1])
+    except Unauthorized:
+        assert reply == Reply(f"Refused: {who[0]} user {who[1]} is not allowed to command Gekko.", ok=False)
+        assert audit.actor == f"{who[0]}:{who[1]}"
     if _snapshot() != before:
         assert _may_change(who[0], who[1], text), (who, text)
         VIEW.set_state("resume", AUTHORITY.human("alice", "slack"), "fuzz reset")
