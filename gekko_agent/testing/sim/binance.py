@@ -7,7 +7,8 @@ Signed (``X-MBX-APIKEY`` + HMAC-SHA256 ``signature`` over the query or form body
 :data:`API_SECRET`): ``POST order`` (``newClientOrderId``; ``MARKET``, ``LIMIT``, ``LIMIT_MAKER``,
 ``STOP_LOSS``, ``STOP_LOSS_LIMIT``; ``FULL`` answers with fills), ``GET order`` and
 ``DELETE order`` (by ``orderId`` or ``origClientOrderId``), ``GET openOrders``, ``GET allOrders``,
-``GET myTrades`` (``fromId``, ``startTime``, ``endTime``, ``limit``), ``GET account``.
+``GET myTrades`` (``orderId``, ``fromId``, ``startTime``, ``endTime``, ``limit`` default 500 and at
+most 1000, paged as Binance pages it), ``GET account``.
 
 Errors use Binance's ``{"code": -2010, "msg": ...}`` bodies, so ccxt raises the same exceptions
 it raises against the real exchange: ``-1013 Filter failure: LOT_SIZE`` for an off-lot quantity,
@@ -22,6 +23,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -41,13 +43,20 @@ from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, Faul
 from gekko_agent.testing.sim.server import market_venue
 from gekko_agent.venues.paper import PaperVenue
 
-__all__ = ["API_KEY", "API_SECRET", "NAME", "create_app", "default_venue"]
+__all__ = ["API_KEY", "API_SECRET", "NAME", "create_app", "default_venue", "select_trades"]
 
 NAME = "binanceus"
 API_KEY = "gekko-sim-binance-key"
 API_SECRET = "gekko-sim-binance-secret"  # noqa: S105  (the simulator's published test secret)
 _KLINE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _MAX_KLINES = 1000
+_DEFAULT_TRADES, _MAX_TRADES, _DAY_MS = 500, 1000, 86_400_000
+# The optional parameter sets ``GET myTrades`` accepts (with ``symbol``), as Binance documents them.
+_TRADE_COMBOS = frozenset(
+    frozenset(c)
+    for c in ((), ("orderId",), ("startTime",), ("endTime",), ("fromId",), ("startTime", "endTime"),
+              ("orderId", "fromId"))
+)  # fmt: skip
 
 
 def _from_ms(raw: str | None) -> datetime | None:
@@ -269,8 +278,8 @@ class _Binance:
             if "origClientOrderId" in params:
                 return await self.ex.view(params["origClientOrderId"])
             if "orderId" in params:
-                return await self.ex.view_by_venue_id(f"{NAME}-o{params['orderId']}")
-        except OrderNotFound:
+                return await self.ex.view_by_number(int(params["orderId"]))
+        except (OrderNotFound, ValueError):
             return None
         return None
 
@@ -317,6 +326,7 @@ class _Binance:
         return JSONResponse(out)
 
     async def my_trades(self, request: Request) -> Response:
+        """``GET myTrades`` as Binance answers it (see :func:`select_trades`)."""
         params = await self._params(request, signed=True)
         if not isinstance(params, dict):
             return params
@@ -324,30 +334,61 @@ class _Binance:
         inst = await self._inst(params)
         if not isinstance(inst, Instrument):
             return inst
-        from_id = int(params.get("fromId", 0))
-        start, end = int(params.get("startTime", 0)), int(params.get("endTime", 2**62))
-        out = []
-        for f in await self.ex.fills(inst.id):
-            tid, ts = numeric_id(f.fill_id), ms(f.ts)
-            if tid >= from_id and start <= ts <= end:
-                out.append(
-                    {
-                        "symbol": inst.venue_symbol,
-                        "id": tid,
-                        "orderId": numeric_id(f.venue_order_id),
-                        "orderListId": -1,
-                        "price": d(f.price),
-                        "qty": d(f.quantity),
-                        "quoteQty": d(f.notional),
-                        "commission": d(f.fee.amount),
-                        "commissionAsset": f.fee.currency,
-                        "time": ts,
-                        "isBuyer": f.side is OrderSide.BUY,
-                        "isMaker": f.liquidity.value == "maker",
-                        "isBestMatch": True,
-                    }
-                )
-        return JSONResponse(out[: int(params.get("limit", 500))])
+        rows = [
+            {
+                "symbol": inst.venue_symbol,
+                "id": numeric_id(f.fill_id),
+                "orderId": numeric_id(f.venue_order_id),
+                "orderListId": -1,
+                "price": d(f.price),
+                "qty": d(f.quantity),
+                "quoteQty": d(f.notional),
+                "commission": d(f.fee.amount),
+                "commissionAsset": f.fee.currency,
+                "time": ms(f.ts),
+                "isBuyer": f.side is OrderSide.BUY,
+                "isMaker": f.liquidity.value == "maker",
+                "isBestMatch": True,
+            }
+            for f in await self.ex.fills(inst.id)
+        ]
+        picked = select_trades(rows, params)
+        return picked if isinstance(picked, JSONResponse) else JSONResponse(picked)
+
+
+def select_trades(rows: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]] | JSONResponse:
+    """The ``myTrades`` answer over ``rows`` (oldest first), or Binance's error for the parameters.
+
+    ``limit`` defaults to 500 and must lie in 1..1000. ``fromId``: trades with an id at or above it,
+    oldest first. ``startTime`` (and ``endTime``, at most 24 h later): the oldest ``limit`` in the
+    window. ``endTime`` alone, or no parameter: the most recent ``limit``. ``orderId`` narrows to
+    one order (alone or with ``fromId``). Other combinations: ``-1128``.
+    """
+    given = frozenset(k for k in ("orderId", "startTime", "endTime", "fromId") if k in params)
+    if given not in _TRADE_COMBOS:
+        return error(-1128, "Combination of optional parameters invalid.")
+    try:
+        limit = int(params.get("limit", _DEFAULT_TRADES))
+        numbers = {k: int(params[k]) for k in given}
+    except ValueError:
+        return error(-1100, "Illegal characters found in a parameter.")
+    if not 1 <= limit <= _MAX_TRADES:
+        return error(
+            -1100, f"Illegal characters found in parameter 'limit'; legal range is '1' to '{_MAX_TRADES}'."
+        )
+    start, end = numbers.get("startTime"), numbers.get("endTime")
+    if start is not None and end is not None and end - start > _DAY_MS:
+        return error(-1127, "More than 24 hours between startTime and endTime.")
+    if "orderId" in numbers:
+        rows = [r for r in rows if r["orderId"] == numbers["orderId"]]
+    if "fromId" in numbers:
+        rows = [r for r in rows if r["id"] >= numbers["fromId"]]
+    if start is not None:
+        rows = [r for r in rows if r["time"] >= start]
+    if end is not None:
+        rows = [r for r in rows if r["time"] <= end]
+    newest = "fromId" not in numbers and "orderId" not in numbers and start is None
+    return rows[-limit:] if newest else rows[:limit]
 
 
 def create_app(venue: PaperVenue, faults: FaultPlan) -> ASGIApp:

@@ -10,8 +10,9 @@ Private (under ``/api/v3/brokerage``): the same market data without ``market/`` 
 ``market_market_ioc`` by ``base_size`` or ``quote_size``, ``limit_limit_gtc`` with ``post_only``,
 ``sor_limit_ioc``, ``limit_limit_fok``, ``stop_limit_stop_limit_gtc``), ``POST orders/batch_cancel``,
 ``GET orders/historical/{order_id}``, ``orders/historical/batch`` (``product_id``,
-``order_status``, ``limit``, ``cursor``), ``orders/historical/fills`` (``order_id``, ``product_id``,
-``start_sequence_timestamp``, ``end_sequence_timestamp``, ``limit``, ``cursor``); and
+``order_status``, ``limit``, ``cursor``), ``orders/historical/fills`` (``order_id(s)``,
+``product_id(s)``, ``start_sequence_timestamp``, ``end_sequence_timestamp``, ``limit`` (a page of
+100 unless given, at most 1000), ``cursor``); and
 ``GET /v2/accounts`` (ccxt's default balance call).
 
 Authentication is checked on every private call, both ways ccxt signs:
@@ -54,7 +55,7 @@ from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound
 from gekko_agent.execution.ports import OrderRequest, RejectReason
 from gekko_agent.testing.sim import coinbase_wire as wire
 from gekko_agent.testing.sim.coinbase_market import CoinbaseMarketData
-from gekko_agent.testing.sim.exchange import OrderView, SimExchange
+from gekko_agent.testing.sim.exchange import OrderView, SimExchange, numeric_id
 from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, FaultPlan, hold_until_disconnect
 from gekko_agent.testing.sim.server import standing_quote
 from gekko_agent.venues.paper import (
@@ -92,6 +93,7 @@ CDP_PRIVATE_KEY = _CDP_KEY.private_bytes(
 _MAX_SKEW_S = 120
 _MAX_CLIENT_ID = 128
 _TOUCH_SIZE = Decimal(1000)  # as server.market_venue: one level this deep at the touch
+_FILLS_PAGE, _MAX_FILLS_PAGE = 100, 1000  # fills per page: default and most
 
 
 def default_venue(seed: int = 0) -> PaperVenue:
@@ -193,9 +195,9 @@ class _Trading:
         return wire.order_json(view, inst, self._configs.get(view.order.client_order_id))
 
     async def _by_order_id(self, order_id: str) -> OrderView | None:
-        paper_id = wire.paper_order_id(order_id, NAME)
+        number = wire.order_number(order_id)
         try:
-            return await self.ex.view_by_venue_id(paper_id) if paper_id else None
+            return await self.ex.view_by_number(number) if number is not None else None
         except OrderNotFound:
             return None
 
@@ -315,23 +317,38 @@ class _Trading:
         return JSONResponse({"orders": page, "sequence": "0", "has_next": bool(cursor), "cursor": cursor})
 
     async def fills(self, request: Request) -> Response:
+        """``GET orders/historical/fills``: newest first, ``limit`` a page (default 100, at most
+        1000), ``cursor`` the page after; the answer's ``cursor`` is '' on the last page.
+
+        The cursor is the sequence number of the page's last (oldest) fill, so fills made while a
+        client pages never shift a later page.
+        """
         await self.ex.refresh()
         query = request.query_params
         products = set(query.getlist("product_id") + query.getlist("product_ids"))
         order_ids = set(query.getlist("order_id") + query.getlist("order_ids"))
         start, end = _when(query.get("start_sequence_timestamp")), _when(query.get("end_sequence_timestamp"))
+        raw_limit, raw_cursor = query.get("limit") or str(_FILLS_PAGE), query.get("cursor") or ""
+        if not raw_limit.isdigit() or int(raw_limit) <= 0 or (raw_cursor and not raw_cursor.isdigit()):
+            return _invalid("limit must be a positive integer and cursor one this server sent")
+        limit, before = min(int(raw_limit), _MAX_FILLS_PAGE), int(raw_cursor) if raw_cursor else None
         insts = await self.ex.instruments()
-        rows = []
+        rows: list[tuple[int, dict[str, Any]]] = []
         for fill in reversed(await self.ex.fills(None, start)):  # newest first
+            seq = numeric_id(fill.fill_id)
+            if before is not None and seq >= before:
+                continue
             body = wire.fill_json(fill, insts[fill.instrument_id])
             if (
                 (not products or body["product_id"] in products)
                 and (not order_ids or body["order_id"] in order_ids)
                 and (end is None or fill.ts <= end)
             ):
-                rows.append(body)
-        page, cursor = _page(rows, query.get("cursor"), query.get("limit"), len(rows) or 1)
-        return JSONResponse({"fills": page, "cursor": cursor})
+                rows.append((seq, body))
+                if len(rows) > limit:
+                    break
+        page, more = rows[:limit], len(rows) > limit
+        return JSONResponse({"fills": [b for _, b in page], "cursor": str(page[-1][0]) if more else ""})
 
     async def accounts(self, request: Request) -> Response:
         await self.ex.refresh()
@@ -341,6 +358,12 @@ class _Trading:
             return JSONResponse({"pagination": {"limit": 250, "next_uri": None}, "data": data})
         rows = [wire.v3_account(ccy, free, held) for ccy, (free, held) in balances.items()]
         return JSONResponse({"accounts": rows, "has_next": False, "cursor": "", "size": len(rows)})
+
+
+def _invalid(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": "INVALID_ARGUMENT", "error_details": message, "message": message}, status_code=400
+    )
 
 
 def _when(raw: str | None) -> datetime | None:

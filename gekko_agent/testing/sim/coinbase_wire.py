@@ -2,7 +2,7 @@
 
 Ids: Coinbase order and trade ids are UUIDs. The paper venue numbers its orders and fills, so an
 id here is that number inside a fixed UUID (:func:`order_uuid`, :func:`trade_uuid`), and
-:func:`paper_order_id` reads the number back — no table to keep in step with the engine.
+:func:`order_number` reads the number back — no table to keep in step with the engine.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ __all__ = [
     "iso",
     "not_found",
     "order_json",
+    "order_number",
     "order_uuid",
-    "paper_order_id",
     "parse_configuration",
     "product_json",
     "trade_uuid",
@@ -159,15 +159,15 @@ def trade_uuid(fill: Fill) -> str:
     return str(uuid.UUID(int=_TRADE_TAG | numeric_id(fill.fill_id)))
 
 
-def paper_order_id(order_id: str, venue: str) -> str | None:
-    """The paper venue id of a Coinbase order id made by :func:`order_uuid` (None otherwise)."""
+def order_number(order_id: str) -> int | None:
+    """The paper venue's order number in a Coinbase order id made by :func:`order_uuid` (None otherwise)."""
     try:
         value = uuid.UUID(order_id).int
     except ValueError:
         return None
     if value & ~_SEQ_MASK != _ORDER_TAG:
         return None
-    return f"{venue}-o{value & _SEQ_MASK}"
+    return value & _SEQ_MASK
 
 
 def failure(reason: RejectReason | None, configuration: dict[str, Any]) -> JSONResponse:

@@ -27,7 +27,7 @@ __all__ = ["OrderView", "SimExchange", "numeric_id"]
 
 
 def numeric_id(paper_id: str | None) -> int:
-    """``binanceus-o12`` → 12 (the paper venue's ids end in a sequence number)."""
+    """``binanceus-o12`` (or ``binanceus-s1f2e-o12``) → 12: paper ids end in a sequence number."""
     digits = "".join(itertools.takewhile(str.isdigit, reversed(paper_id or "")))
     return int(digits[::-1] or 0)
 
@@ -118,12 +118,12 @@ class SimExchange:
             raise OrderNotFound(client_order_id)
         return OrderView(order, await self.fills_of(order.client_order_id))
 
-    async def view_by_venue_id(self, venue_order_id: str) -> OrderView:
-        """The order whose paper venue id is ``venue_order_id``."""
+    async def view_by_number(self, number: int) -> OrderView:
+        """The order whose paper venue id ends in ``number`` (wire formats show ids as numbers)."""
         for order in await self.all_orders():
-            if order.venue_order_id == venue_order_id:
+            if order.venue_order_id is not None and numeric_id(order.venue_order_id) == number:
                 return OrderView(order, await self.fills_of(order.client_order_id))
-        raise OrderNotFound(venue_order_id)
+        raise OrderNotFound(f"order number {number}")
 
     async def all_orders(self) -> list[VenueOrder]:
         """Every accepted order, oldest first (the paper venue forgets nothing; rejects are left out)."""

@@ -5,6 +5,7 @@ domain values and every ccxt exception is translated into :mod:`gekko_agent.erro
 """
 
 from gekko_agent.venues.ccxt.client import CcxtVenueConfig, build_exchange
+from gekko_agent.venues.ccxt.paging import TradePaging
 from gekko_agent.venues.ccxt.venue import CcxtVenue
 
-__all__ = ["CcxtVenue", "CcxtVenueConfig", "build_exchange"]
+__all__ = ["CcxtVenue", "CcxtVenueConfig", "TradePaging", "build_exchange"]

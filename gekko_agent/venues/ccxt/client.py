@@ -1,8 +1,11 @@
 """Configuration of a ccxt venue and construction of its async ccxt client.
 
-``base_url`` points every REST endpoint of the exchange at another host (a testnet, a proxy, or a
-loopback simulator): the scheme and host of each URL in ``exchange.urls['api']`` are replaced and
-its path kept, so ``https://api.binance.us/api/v3`` becomes ``http://127.0.0.1:PORT/api/v3``.
+``sandbox`` switches the exchange to the testnet URLs ccxt knows for it (``set_sandbox_mode``;
+Binance's spot testnet is ``testnet.binance.vision``); an exchange without them is a config error,
+never a silent fall-back to production. ``base_url`` points every REST endpoint of the exchange at
+another host (a proxy or a loopback simulator): the scheme and host of each URL in
+``exchange.urls['api']`` are replaced and its path kept, so ``https://api.binance.us/api/v3``
+becomes ``http://127.0.0.1:PORT/api/v3``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt
 
 from gekko_agent.errors import ConfigError
+from gekko_agent.venues.ccxt.paging import TradePaging, trade_paging
 
 __all__ = ["CcxtVenueConfig", "build_exchange"]
 
@@ -48,7 +52,8 @@ class CcxtVenueConfig:
         api_key: API key (read from the environment by the caller, never from a file).
         secret: API secret (for Coinbase: the PEM private key or the HMAC secret).
         password: passphrase, for exchanges that need one.
-        base_url: replace the scheme and host of every API URL (testnet, simulator); None keeps them.
+        base_url: replace the scheme and host of every API URL (proxy, simulator); None keeps them.
+        sandbox: use the exchange's sandbox/testnet URLs (ConfigError when ccxt knows none).
         timeout_ms: per-request timeout.
         enable_rate_limit: let ccxt pace requests by the exchange's published limits.
         symbols: canonical ``BASE/QUOTE`` symbols polled for fills and used to find orders by client
@@ -60,6 +65,7 @@ class CcxtVenueConfig:
         lookup_delay_s: pause between those lookups.
         max_client_order_id_length: longest client order id the venue accepts.
         options: extra ccxt options merged into the exchange's.
+        paging: how ``fetch_my_trades`` is paged (None: the exchange's known scheme, else by time).
     """
 
     exchange_id: str
@@ -68,6 +74,7 @@ class CcxtVenueConfig:
     secret: str | None = None
     password: str | None = None
     base_url: str | None = None
+    sandbox: bool = False
     timeout_ms: int = 10_000
     enable_rate_limit: bool = True
     symbols: tuple[str, ...] = ()
@@ -76,6 +83,7 @@ class CcxtVenueConfig:
     lookup_delay_s: float = 0.2
     max_client_order_id_length: int = 36
     options: Mapping[str, Any] = field(default_factory=dict)
+    paging: TradePaging | None = None
 
     @property
     def venue_name(self) -> str:
@@ -91,6 +99,11 @@ class CcxtVenueConfig:
     def submit_client_id_param(self) -> str:
         """The create-order parameter that carries our client order id."""
         return _SUBMIT_CLIENT_ID_PARAMS.get(self.exchange_id, "clientOrderId")
+
+    @property
+    def trade_paging(self) -> TradePaging:
+        """The ``fetch_my_trades`` paging scheme in effect."""
+        return self.paging or trade_paging(self.exchange_id)
 
     def market_buy_params(self, amount: str) -> dict[str, Any]:
         """Extra create-order params that make a market buy take ``amount`` base units."""
@@ -111,7 +124,7 @@ def build_exchange(config: CcxtVenueConfig) -> Any:
     """An async ccxt exchange for ``config``, answering numbers as decimal strings.
 
     Raises:
-        ConfigError: unknown exchange id.
+        ConfigError: unknown exchange id, or ``sandbox`` for an exchange without testnet URLs.
     """
     cls = getattr(ccxt, config.exchange_id, None)
     if cls is None:
@@ -126,6 +139,14 @@ def build_exchange(config: CcxtVenueConfig) -> Any:
             params[key] = value
     exchange = cls(params)
     exchange.number = str
+    if config.sandbox:
+        if not exchange.urls.get("test"):  # ccxt's coinbase lists ``test: None``
+            raise ConfigError(
+                "agent.yaml",
+                f"venues.{config.venue_name}.sandbox",
+                f"ccxt knows no sandbox/testnet URLs for {config.exchange_id!r}",
+            )
+        exchange.set_sandbox_mode(True)
     if config.base_url:
         exchange.urls["api"] = _rebase(exchange.urls["api"], config.base_url)
     return exchange

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -39,7 +38,9 @@ from gekko_agent.execution.ports import (
     VenuePosition,
 )
 from gekko_agent.venues.ccxt.client import CcxtVenueConfig, build_exchange
+from gekko_agent.venues.ccxt.cursor import MarketCursor, decode_cursor, encode_cursor
 from gekko_agent.venues.ccxt.errors import is_ambiguous, is_duplicate, reject_reason, translate
+from gekko_agent.venues.ccxt.paging import TradeQuery, fetch_all_trades, trade_order_key
 from gekko_agent.venues.ccxt.parse import (
     dec,
     fill_from_trade,
@@ -349,9 +350,9 @@ class CcxtVenue:
     # -- fills ---------------------------------------------------------------------------------
 
     async def fills_for(self, order: VenueOrder) -> tuple[Fill, ...]:
-        """Fills of one order (from the trades of its market)."""
-        batch = await self._trades(order.instrument_id, None)
-        return tuple(f for f in batch if f.client_order_id == order.client_order_id)
+        """Fills of one order (its trades when the venue filters by order, else its market's)."""
+        batch = await self._trades(order.instrument_id, order_id=order.venue_order_id)
+        return tuple(f for _, f in batch if f.client_order_id == order.client_order_id)
 
     async def _cid_of(self, venue_order_id: str, iid: InstrumentId) -> VenueOrder:
         cid = self._by_venue_id.get(venue_order_id)
@@ -364,48 +365,54 @@ class CcxtVenue:
         self._remember(order)
         return order
 
-    async def _trades(self, iid: InstrumentId, since_ms: int | None) -> list[Fill]:
+    async def _fetch_trades(
+        self, symbol: str, since: int | None, limit: int | None, params: dict[str, Any]
+    ) -> list[Mapping[str, Any]]:
+        return await self._call(self._ex.fetch_my_trades, symbol, since, limit, params)
+
+    async def _trades(
+        self,
+        iid: InstrumentId,
+        *,
+        since_ms: int | None = None,
+        after_id: int | None = None,
+        order_id: str | None = None,
+    ) -> list[tuple[Mapping[str, Any], Fill]]:
+        """Every trade (all pages) of the market of ``iid`` since a time or id, or of one order."""
         inst = self._instruments[iid]
         assert inst.venue_symbol_override is not None
-        raw: list[Mapping[str, Any]] = await self._call(
-            self._ex.fetch_my_trades, self._symbols[iid], since_ms
-        )
+        query = TradeQuery(self._symbols[iid], since_ms, after_id, order_id)
+        raw = await fetch_all_trades(self._fetch_trades, self._config.trade_paging, query)
         orders: dict[str, VenueOrder] = {}
-        out: list[Fill] = []
+        out: list[tuple[Mapping[str, Any], Fill]] = []
         for t in raw:
             vid = str(t.get("order"))
             if vid not in orders:
                 orders[vid] = await self._cid_of(vid, iid)
             fill = fill_from_trade(t, orders[vid], inst.venue_symbol_override, inst.quote, self._clock.now())
             if fill is not None:
-                out.append(fill)
+                out.append((t, fill))
         return out
 
     async def fills_since(self, since: datetime | str | None = None) -> FillBatch:
-        """Fills after a cursor (per market: last time and fill ids then), at/after a time, or all."""
-        cursor: dict[str, list[Any]] = {}
-        if isinstance(since, str):
-            try:
-                cursor = json.loads(since) if since else {}
-            except ValueError:
-                raise InvalidInput(f"{self.name}: bad fills cursor {since!r}") from None
+        """Fills after a cursor, at or after a time, or all of them; every page of every market.
+
+        The cursor keeps, per market, the last trade id (exchanges paged by id) or the last trade
+        time and the ids seen at it (the others), so a fill is reported once.
+        """
+        cursor = decode_cursor(since, self.name) if isinstance(since, str) else {}
         start = int(since.timestamp() * 1000) if isinstance(since, datetime) else None
-        fills: list[Fill] = []
-        nxt: dict[str, list[Any]] = {}
+        by_id = self._config.trade_paging.style == "from_id"
+        fills: list[tuple[Mapping[str, Any], Fill]] = []
+        nxt: dict[str, MarketCursor] = {}
         for inst in await self.instruments():
-            last_ms, seen = cursor.get(inst.id, [start, []])
-            picked = [f for f in await self._trades(inst.id, last_ms) if f.fill_id not in set(seen)]
+            mark = cursor.get(inst.id, MarketCursor(ms=start))
+            read = await self._trades(inst.id, since_ms=mark.ms, after_id=mark.after_id)
+            picked = [(t, f) for t, f in read if str(t["id"]) not in mark.seen]
             fills.extend(picked)
-            stamps = [int(f.ts.timestamp() * 1000) for f in picked]
-            if stamps:
-                top = max(stamps)
-                nxt[inst.id] = [top, [f.fill_id for f, ms in zip(picked, stamps, strict=True) if ms == top]]
-                if top == last_ms:
-                    nxt[inst.id][1] = [*seen, *nxt[inst.id][1]]
-            elif last_ms is not None:
-                nxt[inst.id] = [last_ms, seen]
-        fills.sort(key=lambda f: f.ts)
-        return FillBatch(tuple(fills), json.dumps(nxt, sort_keys=True))
+            nxt[inst.id] = mark.advance([t for t, _ in picked], by_id)
+        fills.sort(key=lambda tf: (tf[1].ts, tf[1].instrument_id, trade_order_key(tf[0])))
+        return FillBatch(tuple(f for _, f in fills), encode_cursor(nxt))
 
     async def close(self) -> None:
         """Close the ccxt session."""

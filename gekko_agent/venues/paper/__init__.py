@@ -14,7 +14,7 @@ from gekko_agent.venues.paper.costs import (
 )
 from gekko_agent.venues.paper.matching import FillModel, MatchingEngine, Settlement
 from gekko_agent.venues.paper.orders import WorkingOrder
-from gekko_agent.venues.paper.venue import PaperVenue, PaperVenueConfig
+from gekko_agent.venues.paper.venue import PaperVenue, PaperVenueConfig, derive_session
 
 __all__ = [
     "BookDepth",
@@ -31,4 +31,5 @@ __all__ = [
     "SlippageModel",
     "VolumeShareSlippage",
     "WorkingOrder",
+    "derive_session",
 ]

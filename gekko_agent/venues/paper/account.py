@@ -35,7 +35,8 @@ class PaperAccount:
     """Balances, reservations and margin positions of one paper account; the engine's Settlement.
 
     Args:
-        venue: venue name, used as the prefix of fill ids.
+        venue: the prefix of fill ids (``paper`` gives ``paper-t1``, ``paper-t2``…; the venue
+            passes its name and session, ``paper-s1a2b3c4d``).
         instruments: the venue's instruments by id.
         fees: the fee schedule.
         balances: starting balance per currency.

@@ -6,11 +6,18 @@ its own Decimal balances, and matches against the market data it is fed — clos
 :meth:`PaperVenue.on_quote`. With a live quote and no latency an arriving order executes at once;
 otherwise it waits for the next event after it becomes active. The clock is injected, randomness
 comes from one ``random.Random(seed)``, ids are sequential: the same inputs give the same fills.
+
+Ids carry a session so two runs journaled into one ledger never share a fill id (the ledger
+drops a fill whose ``(venue, fill_id)`` it already holds): ``paper-s1a2b3c4d-o1`` and
+``paper-s1a2b3c4d-t1``. The session is given by the caller (a paper session resuming a ledger
+passes a fresh one) or derived from the seed and the clock's time when the venue is built — the
+same for a backtest repeated on the same data, different for venues started at different times.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,7 +47,7 @@ from gekko_agent.venues.paper.costs import FeeSchedule, FixedBpsSlippage, Slippa
 from gekko_agent.venues.paper.matching import FillModel, MatchingEngine
 from gekko_agent.venues.paper.orders import WorkingOrder
 
-__all__ = ["PaperVenue", "PaperVenueConfig"]
+__all__ = ["PaperVenue", "PaperVenueConfig", "derive_session"]
 
 _ALL_TYPES = frozenset(OrderType)
 _ALL_TIF = frozenset(TimeInForce)
@@ -63,6 +70,9 @@ class PaperVenueConfig:
         seed: seed of the venue's only random generator.
         reserve_buffer_bps: extra quote reserved for market and stop buys.
         max_client_order_id_length: longest client order id accepted.
+        session: the part of order and fill ids that tells runs apart (letters, digits, ``_``);
+            None derives ``s`` + 8 hex digits from ``seed`` and the clock's time at construction;
+            '' leaves ids unprefixed (``paper-o1``), for callers that know ids cannot meet.
     """
 
     name: str = "paper"
@@ -76,15 +86,25 @@ class PaperVenueConfig:
     seed: int = 0
     reserve_buffer_bps: Decimal = Decimal(100)
     max_client_order_id_length: int = 36
+    session: str | None = None
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.latency_jitter_ms < 0:
             raise InvalidInput("paper venue: latency must be >= 0 ms")
+        if self.session and not self.session.replace("_", "").isalnum():
+            raise InvalidInput(f"paper venue: session {self.session!r} must be letters, digits or '_'")
         for inst in self.instruments:
             if inst.venue != self.name:
                 raise InvalidInput(
                     f"paper venue {self.name!r}: instrument {inst.id} belongs to {inst.venue!r}"
                 )
+
+
+def derive_session(seed: int, clock: Clock) -> str:
+    """``s`` + 8 hex digits from ``seed`` and the clock's time: repeatable on a SimClock at the same
+    start, different for venues built at different wall-clock times."""
+    digest = hashlib.sha256(f"{seed}|{clock.now().isoformat()}".encode()).hexdigest()
+    return f"s{digest[:8]}"
 
 
 class PaperVenue:
@@ -99,10 +119,12 @@ class PaperVenue:
         self._config = config
         self._clock = clock
         self._rng = random.Random(config.seed)
+        self._session = config.session if config.session is not None else derive_session(config.seed, clock)
+        self._id_prefix = f"{config.name}-{self._session}" if self._session else config.name
         self._instruments = {i.id: i for i in config.instruments}
         self._markets = {iid: MarketState(inst) for iid, inst in self._instruments.items()}
         self._account = PaperAccount(
-            config.name, self._instruments, config.fees, config.balances, config.reserve_buffer_bps
+            self._id_prefix, self._instruments, config.fees, config.balances, config.reserve_buffer_bps
         )
         lots = {iid: inst.lot_size for iid, inst in self._instruments.items()}
         self._engine = MatchingEngine(self._account, lots, config.fill_model, config.slippage, self._rng)
@@ -125,6 +147,11 @@ class PaperVenue:
     def name(self) -> str:
         """The venue's name."""
         return self._config.name
+
+    @property
+    def session(self) -> str:
+        """The session in this venue's order and fill ids ('' when they carry none)."""
+        return self._session
 
     @property
     def capabilities(self) -> VenueCapabilities:
@@ -270,7 +297,7 @@ class PaperVenue:
             order.reject(*problem)
             return VenueAck(order.snapshot())
         self._order_seq += 1
-        order.venue_order_id = f"{self.name}-o{self._order_seq}"
+        order.venue_order_id = f"{self._id_prefix}-o{self._order_seq}"
         self._engine.add(order)
         fills: list[Fill] = []
         market = self._markets[order.instrument_id]
