@@ -5,6 +5,10 @@ importing it never reaches the network, and its telemetry is off. Transient fail
 connection errors, 429, 5xx) are retried with exponential backoff; the rest become
 :class:`~gekko_agent.agent.llm.LlmRejected`. Every answer carries its token counts and its cost
 (litellm's price list, or the configured :class:`~gekko_agent.agent.settings.TokenPrice`).
+
+This is a process boundary, so every registered secret (:mod:`gekko_agent.secrets`, the provider's own
+key included) is masked in the messages sent, in the answer received and in the text of every error:
+a provider that echoes the key in a 401 cannot get it into the journal.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pydantic import SecretStr
 
 from gekko_agent.agent.llm import LlmRejected, LlmResponse, LlmUnavailable, Message, ToolCall, Usage
 from gekko_agent.agent.settings import TokenPrice
+from gekko_agent.secrets import register_secret, scrub, scrub_data
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -74,6 +79,8 @@ class LiteLlmProvider:
         self._model = model
         self.api_base = api_base
         self._api_key = api_key
+        if api_key is not None:
+            register_secret(api_key)
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.temperature = temperature
@@ -119,7 +126,7 @@ class LiteLlmProvider:
     def _kwargs(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         kw: dict[str, Any] = {
             "model": self._model,
-            "messages": [dict(m) for m in messages],
+            "messages": [scrub_data(dict(m)) for m in messages],
             "timeout": self.timeout_s,
             "temperature": self.temperature,
             "num_retries": 0,
@@ -154,13 +161,14 @@ class LiteLlmProvider:
                 if attempt >= self.max_retries:
                     raise LlmUnavailable(
                         f"{self._model}: {type(exc).__name__} after {attempt + 1} tries"
-                    ) from exc
+                    ) from None  # the vendor exception's text may carry the key: it does not travel
                 self.retries += 1
                 await self._sleep(self.backoff_s * (2**attempt))
                 attempt += 1
                 continue
             except Exception as exc:  # a vendor error of any other kind: translate at the edge
-                raise LlmRejected(f"{self._model}: {type(exc).__name__}: {_short(exc)}") from exc
+                # from None: the vendor exception's text may carry the key; only the scrubbed line travels
+                raise LlmRejected(scrub(f"{self._model}: {type(exc).__name__}: {_short(exc)}")) from None
             return self._parse(resp, int((time.perf_counter() - t0) * 1000))
 
     def _parse(self, resp: Any, latency_ms: int) -> LlmResponse:
@@ -173,7 +181,7 @@ class LiteLlmProvider:
             ToolCall(
                 str(c.id or f"call_{i}"),
                 str(c.function.name or ""),
-                c.function.arguments if isinstance(c.function.arguments, str) else "",
+                scrub(c.function.arguments) if isinstance(c.function.arguments, str) else "",
             )
             for i, c in enumerate(getattr(msg, "tool_calls", None) or [])
         )
@@ -181,7 +189,7 @@ class LiteLlmProvider:
         prompt = int(getattr(u, "prompt_tokens", 0) or 0)
         completion = int(getattr(u, "completion_tokens", 0) or 0)
         return LlmResponse(
-            content=msg.content if isinstance(msg.content, str) else None,
+            content=scrub(msg.content) if isinstance(msg.content, str) else None,
             tool_calls=calls,
             finish_reason=str(choice.finish_reason or "stop"),
             usage=Usage(prompt, completion, self._cost(resp, prompt, completion)),

@@ -5,7 +5,9 @@ Per cycle :meth:`LlmBrain.decide`:
 1. stops at once (``hold``) when the daily token/$ budget is spent;
 2. builds the deterministic observation and renders the prompt templates (their hash is journaled);
 3. lets the model call the read-only tools for up to ``max_steps`` turns; tool output goes back as
-   data, untrusted output inside its envelope; bad calls come back as one-line tool errors;
+   data with registered secrets masked, untrusted output inside its envelope (output longer than
+   ``max_tool_output_chars`` is cut inside the envelope, which always closes); bad calls come back as
+   one-line tool errors;
 4. ends on a valid ``propose_orders`` (intents with rationale, confidence, horizon) or ``hold``;
    malformed answers are returned as tool errors at most ``max_invalid_answers`` times, then the cycle
    holds with the reason; a model failure or the step limit also holds;
@@ -21,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,13 +33,23 @@ from gekko_agent.agent.llm import LlmError, LlmPort, LlmResponse, Message, ToolC
 from gekko_agent.agent.observation import PromptSet, build_observation, render_observation
 from gekko_agent.agent.settings import AgentSettings
 from gekko_agent.domain import AgentDecided, OrderIntent, new_id
+from gekko_agent.secrets import scrub, scrub_data
 from gekko_agent.tools.context import ToolContext
 from gekko_agent.tools.orders import OrderRequest, build_intent
-from gekko_agent.tools.registry import Tool, ToolError, ToolRegistry, jsonable
+from gekko_agent.tools.registry import (
+    Tool,
+    ToolError,
+    ToolRegistry,
+    ToolResult,
+    Trust,
+    jsonable,
+    untrusted_envelope,
+)
 
-__all__ = ["Decision", "LlmBrain"]
+__all__ = ["Decision", "LlmBrain", "bounded_tool_text"]
 
 PROPOSE, HOLD = "propose_orders", "hold"
+CUT_MARK = "\n[output cut]"
 
 
 class _Hold(BaseModel):
@@ -96,7 +108,8 @@ class LlmBrain:
             ``propose_orders`` / ``hold`` end the cycle instead).
         journal: where the decision (and budget alerts) are journaled.
         settings: step limits, budgets, prompts.
-        budget: shared daily budget (one is made from ``settings`` when None).
+        budget: shared daily budget (when None one is made from ``settings``; with a ledger as
+            ``journal`` it restores the day's spend from it, so a restart keeps the cap).
     """
 
     name = "llm"
@@ -113,13 +126,33 @@ class LlmBrain:
         self.settings = settings or AgentSettings()
         self.registry = registry.subset(include_trading=False)
         self.journal = journal
-        self.budget = budget or DailyBudget(
-            self.settings.daily_token_budget, self.settings.daily_cost_budget_usd, journal
+        self.budget = budget or DailyBudget.for_journal(
+            self.settings.daily_token_budget, self.settings.daily_cost_budget_usd, journal, self.name
         )
         self.prompts = PromptSet.load(self.settings.prompts_dir)
         self._final = {PROPOSE: Tool.from_function(_propose_schema, name=PROPOSE), HOLD: _hold_tool()}
-        self._schemas = [*self.registry.openai_schemas(), *(t.openai_schema() for t in self._final.values())]
+        self._schemas: list[dict[str, Any]] = []
+        self._refresh_schemas()
         self.last: Decision | None = None
+
+    def _refresh_schemas(self) -> None:
+        self._schemas = [*self.registry.openai_schemas(), *(t.openai_schema() for t in self._final.values())]
+
+    def add_tools(self, tools: Iterable[Tool]) -> list[str]:
+        """Offer more read-only tools from the next cycle on (e.g. an MCP server's, once connected).
+
+        Trading tools and tools whose name is taken (or is ``propose_orders`` / ``hold``) are skipped.
+
+        Returns:
+            The names added.
+        """
+        added = []
+        for t in tools:
+            if t.read_only and t.name not in self.registry and t.name not in self._final:
+                self.registry.add(t)
+                added.append(t.name)
+        self._refresh_schemas()
+        return added
 
     async def decide(self, ctx: ToolContext, trigger: str) -> list[OrderIntent]:
         """Run one cycle; returns the intents to send through risk (empty on hold)."""
@@ -226,11 +259,10 @@ class _Cycle:
         )
 
     async def _tool(self, call: ToolCall) -> None:
-        result = await self.b.registry.call(call.name, self.ctx, call.arguments)
-        text = result.text()
-        limit = self.b.settings.max_tool_output_chars
-        if len(text) > limit:
-            text = text[:limit] + "\n[output cut]"
+        raw = await self.b.registry.call(call.name, self.ctx, call.arguments)
+        # tool output comes from outside (web, MCP servers): no secret it echoes reaches the model or journal
+        result = dataclasses.replace(raw, content=scrub_data(raw.content), error=scrub(raw.error))
+        text = bounded_tool_text(result, self.b.settings.max_tool_output_chars)
         self.calls.append(
             {
                 "id": call.id,
@@ -294,6 +326,30 @@ class _Cycle:
             )
         )
         return Decision(self.decision_id, action, reason, intents, self.steps, self.usage, b.prompts.hash)
+
+
+def bounded_tool_text(result: ToolResult, limit: int) -> str:
+    """What the model reads of ``result``: at most ``limit`` characters, ending in a cut mark when cut.
+
+    Untrusted output is cut *inside* its envelope, so the closing ``</untrusted_data>`` tag is always
+    there (only an envelope longer than ``limit`` on its own can exceed it).
+
+    Args:
+        result: the tool's result.
+        limit: ``max_tool_output_chars``.
+    """
+    text = result.text()
+    if len(text) <= limit:
+        return text
+    if result.trust is not Trust.UNTRUSTED:
+        return text[: max(limit - len(CUT_MARK), 0)] + CUT_MARK
+    body = dataclasses.replace(result, trust=Trust.TRUSTED).text()
+    keep = limit - len(untrusted_envelope(result.name, CUT_MARK))
+    while True:
+        text = untrusted_envelope(result.name, body[: max(keep, 0)] + CUT_MARK)
+        if len(text) <= limit or keep <= 0:
+            return text
+        keep -= len(text) - limit  # the envelope escaped tag-like text in the body: cut that much more
 
 
 def _quote(text: str) -> str:

@@ -12,12 +12,16 @@ error the model reads as data. Outside tools never trade: Gekko's orders go only
 ``propose_orders``.
 
 Enter and leave the hub in the same task (``async with McpToolHub(...) as hub``): the SDK's transports
-hold anyio task groups that must close where they opened.
+hold anyio task groups that must close where they opened. :class:`BackgroundHub` does that for callers
+that start and stop in different tasks (the LLM brain): the hub lives in a task of its own, and is
+closed cleanly when asked to, or when the event loop shuts down.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
@@ -36,8 +40,9 @@ from gekko_agent.errors import GekkoError
 from gekko_agent.mcp.config import McpClientServerConfig
 from gekko_agent.tools.registry import Tool, ToolError, Trust
 
-__all__ = ["NAMESPACE_SEPARATOR", "McpToolHub", "ServerStatus"]
+__all__ = ["NAMESPACE_SEPARATOR", "BackgroundHub", "McpToolHub", "ServerStatus"]
 
+log = logging.getLogger(__name__)
 NAMESPACE_SEPARATOR = "__"
 _GONE = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, ConnectionError)
 
@@ -88,7 +93,7 @@ class McpToolHub:
         self,
         servers: Mapping[str, McpClientServerConfig],
         *,
-        alert: Callable[[AlertRaised], None] | None = None,
+        alert: Callable[[AlertRaised], object] | None = None,
         clock: Clock | None = None,
         source: str = "agent.yaml",
     ) -> None:
@@ -138,11 +143,13 @@ class McpToolHub:
 
     async def close(self) -> None:
         """Disconnect from every server (errors while closing are ignored: the servers are going away)."""
-        # a dying server's transport may fail to close; there is nothing left to do about it
-        with contextlib.suppress(Exception):
-            await self._stack.aclose()
-        for f in self._stderr.values():
-            f.close()
+        try:
+            # a dying server's transport may fail to close; there is nothing left to do about it
+            with contextlib.suppress(Exception):
+                await self._stack.aclose()
+        finally:  # also when the loop shutting down cancels the close
+            for f in self._stderr.values():
+                f.close()
 
     async def _connect(self, name: str, cfg: McpClientServerConfig) -> Client:
         server_stack = AsyncExitStack()
@@ -191,6 +198,7 @@ class McpToolHub:
         self.status[name].state = state
         self.status[name].reason = reason
         self._clients.pop(name, None)
+        log.warning("MCP server %s %s: %s; the agent carries on without it", name, state, reason)
         event = AlertRaised(ts=self._clock.now(), level="warning", source=f"mcp:{name}", message=reason)
         self.alerts.append(event)
         if self._alert is not None:
@@ -232,7 +240,61 @@ class McpToolHub:
             raise ToolError(f"{server}{NAMESPACE_SEPARATOR}{tool_name}: timed out") from None
         except GekkoError:
             raise
+        except Exception as exc:  # boundary: an outside server may fail in any way; the cycle carries on
+            self._report(server, "dead", f"failed during {tool_name}: {self._why(server, exc)}")
+            raise ToolError(f"MCP server {server!r} failed; its tools are unavailable") from None
         text = _result_text(result)
         if result.is_error:
             raise ToolError(f"{server}{NAMESPACE_SEPARATOR}{tool_name}: {text.strip()[:300] or 'tool error'}")
         return {"server": server, "tool": tool_name, "text": text}
+
+
+class BackgroundHub:
+    """Keeps an :class:`McpToolHub` open in a task of its own, so any task may start or close it.
+
+    The SDK's transports must be closed in the task that opened them; here that is the hub's own task,
+    which :meth:`close` ends. If nobody calls :meth:`close`, the event loop cancels that task when it
+    shuts down, and the hub still closes (server processes are stopped) on the way out.
+
+    Args:
+        hub: the hub to run.
+    """
+
+    def __init__(self, hub: McpToolHub) -> None:
+        self.hub = hub
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        """True between a :meth:`start` and the hub's close."""
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> list[Tool]:
+        """Connect every server (failures are reported by the hub, never raised); returns their tools."""
+        if self._task is None:
+            ready = asyncio.Event()
+            self._task = asyncio.create_task(self._own(ready), name="gekko-mcp-hub")
+            waiter = asyncio.create_task(ready.wait())
+            try:
+                await asyncio.wait({self._task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            if self._task.done():
+                self._task.result()  # the hub's task ended before it was ready: raise why
+        return self.hub.tools()
+
+    async def _own(self, ready: asyncio.Event) -> None:
+        async with self.hub:
+            ready.set()
+            await self._stop.wait()
+
+    async def close(self) -> None:
+        """Close the hub (and stop its stdio servers); waits until they are closed."""
+        if self._task is None:
+            return
+        self._stop.set()
+        await asyncio.wait({self._task})
+        failure = None if self._task.cancelled() else self._task.exception()
+        if failure is not None:
+            log.warning("MCP hub closed with an error: %s", _one_line(failure))

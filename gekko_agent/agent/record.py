@@ -6,7 +6,7 @@ answers each request from the file of the same hash, and a request it has never 
 :class:`~gekko_agent.agent.llm.ReplayMiss` naming the hash and the directory (never a silent
 fallback to a live model). The hash covers the messages and tool schemas
 (:func:`~gekko_agent.agent.llm.request_hash`), so a replay matches as long as the observation, the
-prompt templates and the tools are the same.
+prompt templates and the tools are the same. Registered secrets are masked in what is written.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gekko_agent.agent.llm import LlmPort, LlmResponse, Message, ReplayMiss, request_hash
+from gekko_agent.secrets import scrub_data
 
 __all__ = ["RecordingLlm", "ReplayLlm", "exchange_path"]
 
@@ -59,7 +60,7 @@ class RecordingLlm:
         }
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".rec-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, ensure_ascii=False, sort_keys=True, indent=1, default=str)
+            json.dump(scrub_data(doc), fh, ensure_ascii=False, sort_keys=True, indent=1, default=str)
         os.replace(tmp, exchange_path(self.directory, key))
         self.recorded += 1
         return resp

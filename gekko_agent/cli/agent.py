@@ -1,9 +1,9 @@
 """``gekko agent``: run the LLM brain by hand.
 
 ``gekko agent once`` warms a paper engine up on bundled data (no trading), asks the model for one
-decision through the tools, runs the proposed intents through the real RiskEngine and the paper
-venue, and prints the decision and the risk outcomes. ``--record DIR`` keeps the model exchanges;
-``--replay DIR`` answers from them with no model at all.
+decision through the tools (those of ``mcp.servers`` included), runs the proposed intents through
+the real RiskEngine and the paper venue, and prints the decision, the risk outcomes and any alerts.
+``--record DIR`` keeps the model exchanges; ``--replay DIR`` answers from them with no model at all.
 """
 
 from __future__ import annotations
@@ -52,10 +52,11 @@ async def _once(
     from gekko_agent.agent.litellm_provider import LiteLlmProvider
     from gekko_agent.agent.llm import LlmPort
     from gekko_agent.agent.loop import LlmBrain
+    from gekko_agent.agent.mcp_client import McpToolHub
     from gekko_agent.agent.record import RecordingLlm, ReplayLlm
     from gekko_agent.agent.settings import AgentSettings
     from gekko_agent.config import load_config
-    from gekko_agent.domain import RiskEvaluated
+    from gekko_agent.domain import AlertRaised, RiskEvaluated
     from gekko_agent.runtime.replay import run_replay
     from gekko_agent.runtime.wiring import MemoryJournal, build_replay
     from gekko_agent.tools import builtin_registry
@@ -80,12 +81,15 @@ async def _once(
     settings = AgentSettings.from_llm_config(llm_cfg) if llm_cfg is not None else AgentSettings()
     brain = LlmBrain(llm, builtin_registry(), journal, settings)
     ctx = TraderToolContext(system.trader, history, strategy=settings.strategy)
-    intents = await brain.decide(ctx, "gekko agent once")
+    async with McpToolHub(cfg.mcp.servers, alert=journal.append, clock=system.clock) as hub:
+        brain.add_tools(hub.tools())  # mcp.servers: untrusted `server__tool`s; failures are alerts
+        intents = await brain.decide(ctx, "gekko agent once")
     for intent in intents:
         await system.trader.propose(intent)
     decision = brain.last
     assert decision is not None
     outcomes = [e for e in journal.events if isinstance(e, RiskEvaluated)]
+    alerts = [f"{e.source}: {e.message}" for e in journal.events if isinstance(e, AlertRaised)]
     return {
         "decision_id": decision.decision_id,
         "brain": brain.name,
@@ -117,6 +121,7 @@ async def _once(
             for o in outcomes
         ],
         "state": str(system.trader.state),
+        "alerts": alerts,
     }
 
 
@@ -164,3 +169,5 @@ def once(
         )
     for r in out["risk"]:
         typer.echo(f"  risk {r['outcome']} approved={r['approved']}: {r['why']}")
+    for a in out["alerts"]:
+        typer.echo(f"  alert {a}")

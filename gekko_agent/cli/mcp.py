@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from gekko_agent.errors import ConfigError, UserError
+
+if TYPE_CHECKING:
+    from gekko_agent.mcp.config import McpServerConfig
 
 __all__ = ["app"]
 
@@ -36,6 +39,31 @@ ContextOpt = Annotated[
 ]
 
 
+_FLAGS = {"host": "--host", "port": "--port"}
+
+
+def _with_flags(serve: McpServerConfig, host: str | None, port: int | None) -> McpServerConfig:
+    """``mcp.serve`` with ``--host`` / ``--port`` applied and checked like agent.yaml itself.
+
+    Raises:
+        UserError: a flag's value is not allowed (one line naming the flag).
+    """
+    from pydantic import ValidationError
+
+    updates: dict[str, object] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if not updates:
+        return serve
+    try:
+        return serve.model_validate({**serve.model_dump(), **updates})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        field = str(err["loc"][0]) if err["loc"] else "host"  # the only cross-field rule is about the host
+        flag = _FLAGS.get(field, f"mcp.serve.{field}")
+        given = updates.get(field, getattr(serve, field, None))
+        why = err["msg"].removeprefix("Value error, ")
+        raise UserError(f"{flag} {given}: {why}") from None
+
+
 def _serve(
     transport: str | None, host: str | None, port: int | None, config: Path | None, context: str | None
 ) -> None:
@@ -55,10 +83,7 @@ def _serve(
     research_cfg: ResearchConfig = (
         load_section(path, "research", ResearchConfig) if path else ResearchConfig()
     )
-    updates: dict[str, object] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    serve_cfg = (
-        mcp_cfg.serve.model_validate({**mcp_cfg.serve.model_dump(), **updates}) if updates else mcp_cfg.serve
-    )
+    serve_cfg = _with_flags(mcp_cfg.serve, host, port)
     chosen: Literal["stdio", "http"] | str = transport or serve_cfg.transport
     if chosen not in ("stdio", "http"):
         raise UserError(f"--transport must be stdio or http, got {chosen!r}")

@@ -1,6 +1,8 @@
 """One line of plain text per journaled event, for people (``gekko ledger journal``, chat-ops, logs).
 
-Amounts print as their exact decimal strings; nothing is rounded through a float.
+Amounts print as their exact decimal strings; nothing is rounded through a float. Registered secrets
+(:mod:`gekko_agent.secrets`) are masked in every line, also for events that never went through the
+ledger (the TUI's live log).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from gekko_agent.domain.events import (
 )
 from gekko_agent.domain.orders import OrderIntent
 from gekko_agent.ledger.rows import StoredEvent
+from gekko_agent.secrets import scrub
 
 __all__ = ["describe", "journal_line", "journal_record"]
 
@@ -129,11 +132,11 @@ def describe(event: Event) -> str:
     """A sentence about ``event`` (an unknown event type lists its fields)."""
     describer = _DESCRIBERS.get(type(event))
     if describer is not None:
-        return describer(event)
+        return scrub(describer(event))
     fields = encode(event)
     fields.pop("ts", None)
     fields.pop("decision_id", None)
-    return ", ".join(f"{k}={v}" for k, v in fields.items())
+    return scrub(", ".join(f"{k}={v}" for k, v in fields.items()))
 
 
 def journal_line(stored: StoredEvent) -> str:

@@ -5,6 +5,9 @@ fields are copied out of it into their own columns so queries can filter without
 ``decision_id``, ``instrument_id``, ``client_order_id``, ``venue``, ``intent_id`` and ``fill_id``.
 They are found by attribute name (also inside a nested ``intent`` or ``fill``), so a new event type
 that carries, say, a ``client_order_id`` is indexed without a change here.
+
+Every registered secret (:mod:`gekko_agent.secrets`) is masked in the payload before it is written,
+whichever event carries it, so no ledger reader (TUI, chat-ops, ``gekko ledger``) can show one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from gekko_agent.domain.clock import ensure_utc
 from gekko_agent.domain.events import Event, decode, encode
 from gekko_agent.domain.orders import Fill, OrderIntent
 from gekko_agent.errors import InvalidInput, LedgerError
+from gekko_agent.secrets import contains_secret, scrub_data
 
 __all__ = [
     "COLUMNS",
@@ -157,7 +161,10 @@ def to_row(event: Event) -> EventRow:
     venue = _str_attr(event, "venue") or (instrument.partition("@")[2] if instrument else None)
     if fill is not None and venue is None:
         venue = ""
-    payload = json.dumps(encode(event), separators=(",", ":"), ensure_ascii=False)
+    encoded = encode(event)
+    payload = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False)
+    if contains_secret(payload):  # the one write path of the ledger: no secret is ever stored
+        payload = json.dumps(scrub_data(encoded), separators=(",", ":"), ensure_ascii=False)
     return EventRow(
         ts=ensure_utc(event.ts),
         kind=event.kind,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from gekko_agent.cli.main import app
+from gekko_agent.config import GekkoConfig, load_config
+from gekko_agent.domain import AgentDecided
+from gekko_agent.runtime.replay import run_replay
+from gekko_agent.runtime.wiring import MemoryJournal, build_replay
 from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, propose
 
 ORDER = {
@@ -17,6 +23,8 @@ ORDER = {
     "rationale": "r",
     "confidence": 0.5,
 }
+START = datetime(2023, 3, 9, 6, tzinfo=UTC)
+END = datetime(2023, 3, 9, 10, tzinfo=UTC)
 ARGS = [
     "backtest",
     "--brain",
@@ -57,8 +65,33 @@ def test_agent_backtest_replays_identically_without_a_model(tmp_path: Path) -> N
 
 
 def test_agent_backtest_replay_miss_holds_and_says_why(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
     result = CliRunner().invoke(
-        app, [*ARGS, "--model", "openai/scripted", "--replay", str(tmp_path / "empty")]
+        app, [*ARGS, *_config(tmp_path), "--model", "openai/scripted", "--replay", str(empty)]
     )
-    assert result.exit_code in (0, 2), result.output
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["intents"] == 0  # every cycle held
+    # the same wiring the backtest runs, with its journal in hand: each cycle journals why it held
+    data = load_config(tmp_path / "agent.yaml").model_dump(mode="python")
+    data["brain"] = {"kind": "llm", "cycle_seconds": 3600, "llm": {"model": "openai/scripted"}}
+    data["strategies"] = []
+    cfg = GekkoConfig.model_validate(data)
+    journal = MemoryJournal()
+    system = build_replay(cfg, journal, start=START, end=END, replay=empty)
+    asyncio.run(run_replay(system, start=START))
+    decided = [e for e in journal.events if isinstance(e, AgentDecided)]
+    assert len(decided) == 4 and all(d.action == "hold" and d.detail["steps"] == 1 for d in decided)
+    for d in decided:
+        reason = d.detail["reason"]
+        assert reason.startswith("model unavailable: no recorded model answer for request ")
+        assert f"in {empty}" in reason and reason.endswith("record it first with --record")
+        assert d.summary == reason
+
+
+def test_agent_backtest_replay_from_a_missing_directory_is_one_line_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    result = CliRunner().invoke(app, [*ARGS, "--model", "openai/scripted", "--replay", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"gekko: error: replay directory {missing} does not exist"
     assert "Traceback" not in result.output

@@ -3,12 +3,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from gekko_agent.domain import EVENT_TYPES, AgentDecided, AlertRaised, OrderFilled
+from gekko_agent.domain import EVENT_TYPES, AgentDecided, AlertRaised, EquityMarked, OrderFilled
 from gekko_agent.errors import InvalidInput, LedgerError
 from gekko_agent.ledger import MEMORY, Ledger, events, fills, open_reader
 
@@ -17,7 +18,14 @@ if TYPE_CHECKING:
 
 
 def test_append_every_kind_reads_back_equal(ledger_path: Path, samples: Samples) -> None:
-    written = samples.every_kind()
+    marked = EquityMarked(
+        ts=samples.at(9),
+        currency="USD",
+        equity=Decimal("99000"),
+        day_start=Decimal(100000),
+        peak=Decimal(101000),
+    )
+    written = [*samples.every_kind(), marked]
     assert {e.kind for e in written} == set(EVENT_TYPES)
     with Ledger(ledger_path) as ledger:
         seqs = [ledger.append(e) for e in written]

@@ -126,6 +126,32 @@ def test_http_without_token_refuses_to_start(tmp_path: Path) -> None:
     assert "mcp.serve.token" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--host", "0.0.0.0"], "gekko: error: --host 0.0.0.0: host '0.0.0.0' is not loopback"),
+        (["--port", "0"], "gekko: error: --port 0: Input should be greater than or equal to 1"),
+        (["--port", "70000"], "gekko: error: --port 70000: Input should be less than or equal to 65535"),
+    ],
+)
+def test_bad_host_or_port_flag_is_one_line_naming_the_flag_exit_2(
+    tmp_path: Path, flags: list[str], expected: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from gekko_agent.cli.main import app
+
+    config = tmp_path / "agent.yaml"
+    config.write_text("mcp:\n  serve: {transport: stdio}\n")
+    args = ["mcp", "serve", "--transport", "http", *flags, "--config", str(config), "--context", CONTEXT]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no ValidationError escaped
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(expected)
+    assert "ValidationError" not in result.output and "Traceback" not in result.output
+
+
 def test_config_keeps_http_on_loopback_and_checks_sections(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not loopback"):
         McpServerConfig(host="0.0.0.0")
