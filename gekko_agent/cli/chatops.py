@@ -1,17 +1,20 @@
-"""``gekko chatops serve``: Telegram and Slack beside a paper engine replaying bundled data.
+"""``gekko chatops serve``: Telegram and Slack beside the real engine.
+
+It runs what ``gekko run`` runs (:func:`gekko_agent.runtime.headless.run_configured`: the mode
+agent.yaml says, its DuckDB ledger, the headless scheduler) with the chosen transports on; ``gekko run``
+itself starts them whenever agent.yaml has a ``chatops:`` section. The shipped agent.yaml paper-trades
+bundled data, so chat-ops can be tried offline.
 
 The people and roles come from the ``ops:`` section and the transports from the ``chatops:`` section
-— of agent.yaml once the root config carries them, or of a separate file given with ``--chatops``
-(a YAML file with just those two sections). Secrets are read from their SecretRef when the server
-starts and never printed.
+of agent.yaml, or of a separate file given with ``--chatops`` (a YAML file with just those two
+sections). Secrets are read from their SecretRef when the server starts and never printed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +25,7 @@ from gekko_agent.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     from gekko_agent.config import GekkoConfig
-    from gekko_agent.ops import EngineView, OpsConfig
+    from gekko_agent.ops import OpsConfig
     from gekko_agent.ops.chat_config import ChatopsConfig
 
 __all__ = ["app", "load_sections", "serve", "serve_chatops"]
@@ -71,93 +74,39 @@ async def serve_chatops(
     slack: bool,
     stop: asyncio.Event,
     speed: float | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
     environ: Mapping[str, str] | None = None,
+    install_signals: bool = False,
+    echo: Callable[[str], None] | None = None,
 ) -> None:
-    """Replay bundled data through a paper engine and serve the chosen transports until ``stop``.
+    """Run the engine as ``gekko run`` does, with the chosen transports on, until ``stop`` or a signal.
+
+    The engine runs in the mode agent.yaml says, on its real ledger (``ledger.path``): every command is
+    journaled there and ``why`` reads it. In paper mode on bundled data it replays ``start`` → ``end``
+    (default: the ``demo:`` window) at ``speed`` and keeps serving after the data ends.
 
     Raises:
         InvalidInput: a transport was asked for that has no section.
         ConfigError: a secret cannot be read.
     """
-    from gekko_agent.execution.approvals import ApprovalQueue
-    from gekko_agent.ops import CommandService
-    from gekko_agent.ops.alerts import AlertingJournal, AlertRouter, AlertSink
-    from gekko_agent.ops.slack import SlackChatops
-    from gekko_agent.ops.telegram import TelegramChatops
-    from gekko_agent.risk.governance import ActorAuthority
-    from gekko_agent.runtime.ops_port import TraderView
-    from gekko_agent.runtime.replay import run_replay
-    from gekko_agent.runtime.wiring import MemoryJournal, build_replay
+    from gekko_agent.runtime.chatops import ChatopsSelection
+    from gekko_agent.runtime.headless import run_configured
 
-    if telegram and chat.telegram is None:
-        raise InvalidInput("--telegram: agent.yaml has no chatops.telegram section")
-    if slack and chat.slack is None:
-        raise InvalidInput("--slack: agent.yaml has no chatops.slack section")
-
-    def summary() -> tuple[str, ...]:  # late-bound: the view exists by the time a report is due
-        return (_status_line(view),)
-
-    router = AlertRouter([], chat.alerts, summary=summary)
-    journal = AlertingJournal(MemoryJournal(), router)
-    start, end = datetime.fromisoformat(cfg.demo.start), datetime.fromisoformat(cfg.demo.end)
-    system = build_replay(cfg, journal, start=start, end=end)
-    approvals = system.trader.approvals or ApprovalQueue(cfg.approvals, journal, system.clock)
-    view = TraderView(system.trader, approvals, None, "paper")
-    service = CommandService(
-        view, ops, ActorAuthority(), journal.append, system.clock, confirm_above=chat.confirm_above
+    selection = ChatopsSelection(ops, chat, telegram, slack)
+    selection.check()
+    await run_configured(
+        cfg,
+        start=start or datetime.fromisoformat(cfg.demo.start),
+        end=end or datetime.fromisoformat(cfg.demo.end),
+        speed=speed or cfg.demo.speed,
+        chatops=selection,
+        stop=stop,
+        install_signals=install_signals,
+        linger=True,
+        environ=environ,
+        echo=echo or (lambda line: None),
     )
-    transports: list[TelegramChatops | SlackChatops] = []
-    sinks: list[AlertSink] = []
-    if telegram and chat.telegram is not None:
-        tc = chat.telegram
-        hook = (
-            tc.webhook_secret.resolve("agent.yaml", "chatops.telegram.webhook_secret", environ)
-            if tc.webhook_secret
-            else None
-        )
-        bot = TelegramChatops(
-            service,
-            tc,
-            token=tc.token.resolve("agent.yaml", "chatops.telegram.token", environ).get_secret_value(),
-            webhook_secret=hook.get_secret_value() if hook else None,
-            confirm_ttl_seconds=chat.confirm_ttl_seconds,
-        )
-        transports.append(bot)
-        sinks.append(bot.send_alert)
-    if slack and chat.slack is not None:
-        sc = chat.slack
-        app_ = SlackChatops(
-            service,
-            sc,
-            bot_token=sc.bot_token.resolve(
-                "agent.yaml", "chatops.slack.bot_token", environ
-            ).get_secret_value(),
-            signing_secret=sc.signing_secret.resolve(
-                "agent.yaml", "chatops.slack.signing_secret", environ
-            ).get_secret_value(),
-        )
-        transports.append(app_)
-        sinks.append(app_.send_alert)
-    router.sinks.extend(sinks)
-    started: list[TelegramChatops | SlackChatops] = []
-    alerts = asyncio.create_task(router.run(stop))
-    try:
-        for transport in transports:
-            await transport.start()
-            started.append(transport)
-        await run_replay(system, start=start, speed=speed or cfg.demo.speed, should_stop=stop.is_set)
-        await stop.wait()
-    finally:
-        stop.set()
-        await alerts
-        for transport in reversed(started):
-            await transport.stop()
-
-
-def _status_line(view: EngineView) -> str:
-    s = view.status()
-    equity = "—" if s.equity is None else f"{s.equity:,.2f} {s.account_currency}"
-    return f"equity {equity} · state {s.state.upper()}"
 
 
 @app.command("serve")
@@ -171,9 +120,23 @@ def serve(
         Path | None,
         typer.Option("--chatops", help="YAML file with `ops:` and `chatops:` (default: agent.yaml)."),
     ] = None,
-    speed: Annotated[float | None, typer.Option(help="Simulated seconds per real second.")] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(help="Paper replay: simulated s per real s (default: demo.speed)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Paper replay: first bar to trade (default: demo.start)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Paper replay: stop before this time (default: demo.end).")
+    ] = None,
 ) -> None:
-    """Run the Telegram bot and/or the Slack app beside a paper engine replaying bundled data."""
+    """Run the engine as `gekko run` does, with Telegram and/or Slack on, until SIGTERM or Ctrl-C.
+
+    The mode is agent.yaml's: the shipped file paper-trades bundled data (no keys needed), so this is
+    also the way to try chat-ops offline. Commands are journaled in the ledger (`ledger.path`).
+    """
     from gekko_agent.config import load_config
 
     cfg = load_config(config)
@@ -183,12 +146,29 @@ def serve(
     if not telegram and not slack:
         raise InvalidInput("chatops has neither a telegram nor a slack section; nothing to serve")
     names = " and ".join(n for n, on in (("Telegram", telegram), ("Slack", slack)) if on)
-    typer.echo(f"gekko chatops: serving {names} beside a paper replay; Ctrl-C stops.")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(cfg, ops, chat, telegram, slack, speed))
+    typer.echo(f"gekko chatops: serving {names} beside the {cfg.mode.value} engine; Ctrl-C stops.")
+    asyncio.run(
+        serve_chatops(
+            cfg,
+            ops,
+            chat,
+            telegram=telegram,
+            slack=slack,
+            stop=asyncio.Event(),
+            speed=speed,
+            start=_time(start, "--from"),
+            end=_time(end, "--to"),
+            install_signals=True,
+            echo=typer.echo,
+        )
+    )
 
 
-async def _main(
-    cfg: GekkoConfig, ops: OpsConfig, chat: ChatopsConfig, telegram: bool, slack: bool, speed: float | None
-) -> None:
-    await serve_chatops(cfg, ops, chat, telegram=telegram, slack=slack, stop=asyncio.Event(), speed=speed)
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{option}: {text!r} is not an ISO date/time (e.g. 2023-03-10T12:00)") from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts

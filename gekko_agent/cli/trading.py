@@ -82,67 +82,31 @@ def run(
     start: Annotated[str | None, typer.Option("--from", help="First bar that may trade (ISO time).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Stop before this time (ISO time).")] = None,
 ) -> None:
-    """Run headless in the mode agent.yaml says.
+    """Run headless in the mode agent.yaml says, on the `schedule:` timetable, until SIGTERM or Ctrl-C.
 
-    With paper venues it replays the configured datasets at ``--speed``; with ccxt/OANDA venues
-    (real, or a ``gekko venue-sim`` server named by ``api_url``) it reconciles, then trades each
-    ``brain.cycle_seconds``, resuming from the ledger after a restart.
+    With paper venues it replays the configured datasets at ``--speed`` (and stops at their end);
+    with ccxt/OANDA venues (real, or a ``gekko venue-sim`` server named by ``api_url``) it reconciles,
+    then runs the ``agent_cycle`` and ``reconcile`` jobs of ``schedule:``. Either way it resumes the
+    trading state from the ledger (a halt stays a halt), writes a daily report, and serves Slack and
+    Telegram when agent.yaml has a ``chatops:`` section.
     """
     cfg = _load(config)
-    from gekko_agent.config import PaperVenueConfig
-
-    if any(not isinstance(v, PaperVenueConfig) for v in cfg.venues.values()):
-        _run_live(cfg)
-        return
-    if cfg.mode != "paper":
-        raise InvalidInput(
-            f"gekko run: mode {cfg.mode} is not wired in this build yet "
-            "(paper is; use `gekko backtest` for backtests)"
-        )
-    from gekko_agent.runtime.session import run_paper_session
-
-    run_paper_session(
-        cfg,
-        ledger_path=cfg.ledger.path,
-        start=_time(start or cfg.demo.start, "--from"),
-        end=_time(end, "--to"),
-        speed=speed,
-    )
-
-
-def _run_live(cfg: GekkoConfig) -> None:
-    """Trade through ccxt/OANDA venues (real, or a `gekko venue-sim` server named by api_url)."""
     import asyncio
 
-    from gekko_agent.ledger import Ledger
-    from gekko_agent.runtime.live import LiveSession
+    from gekko_agent.runtime.chatops import ChatopsSelection
+    from gekko_agent.runtime.headless import run_configured
 
-    console = Console()
-
-    async def session() -> None:
-        with Ledger(cfg.ledger.path) as ledger:
-            live = LiveSession(cfg, ledger)
-            t = live.trader
-            console.print(
-                f"gekko run: mode {cfg.mode}, brain {t.brain.name}, venues {', '.join(live.venues)}, "
-                f"ledger {cfg.ledger.path}; Ctrl-C stops"
-            )
-
-            def status() -> bool:
-                s = t.stats
-                equity = "—" if t.equity.now is None else f"{t.equity.now:,.2f}"
-                console.print(
-                    f"{t.clock.now():%H:%M:%S} state={t.state.value} equity={equity} intents={s.intents} "
-                    f"denied={s.denied} orders={s.orders} fills={t.execution.fill_count}"
-                )
-                return False
-
-            try:
-                await live.run(should_stop=status)
-            finally:
-                await live.close()
-
-    asyncio.run(session())
+    chatops = ChatopsSelection.every_configured(cfg.ops, cfg.chatops) if cfg.chatops is not None else None
+    asyncio.run(
+        run_configured(
+            cfg,
+            start=_time(start or cfg.demo.start, "--from"),
+            end=_time(end, "--to"),
+            speed=speed,
+            chatops=chatops,
+            echo=typer.echo,
+        )
+    )
 
 
 def _decimal(text: str, option: str) -> Decimal:

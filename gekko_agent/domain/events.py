@@ -28,6 +28,7 @@ __all__ = [
     "ApprovalRequested",
     "BalancesObserved",
     "CommandIssued",
+    "EquityMarked",
     "Event",
     "IntentProposed",
     "LimitChanged",
@@ -157,6 +158,24 @@ class TradingStateChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EquityMarked(Event):
+    """The equity references the loss breakers measure from, journaled so a restart keeps them.
+
+    Attributes:
+        currency: the account currency of the amounts.
+        equity: equity at ``ts``.
+        day_start: equity at the first mark of the UTC day of ``ts`` (the daily-loss reference).
+        peak: the highest equity seen (the drawdown reference).
+    """
+
+    kind: ClassVar[str] = "equity_marked"
+    currency: str
+    equity: Decimal
+    day_start: Decimal
+    peak: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LimitChanged(Event):
     """A human changed a risk limit."""
 
@@ -236,6 +255,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AgentDecided,
         AlertRaised,
         TradingStateChanged,
+        EquityMarked,
         LimitChanged,
         ReconciliationCompleted,
         CommandIssued,

@@ -13,19 +13,20 @@ reach the file differs.
 
 Use it only where losing the tail of the journal on a crash is acceptable, i.e. backtests and
 benchmarks. Wiring for paper and live keeps handing the :class:`~gekko_agent.ledger.store.Ledger`
-itself to the engine.
+itself to the engine, or an :class:`ObservedLedger` over it when something (the chat-ops alert
+router) must see every event as it is journaled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from gekko_agent.domain import Event
 from gekko_agent.errors import InvalidInput
 
-__all__ = ["BatchSink", "BufferedJournal"]
+__all__ = ["BatchSink", "BufferedJournal", "ObservedLedger", "WritableLedger"]
 
 
 class BatchSink(Protocol):
@@ -109,3 +110,53 @@ class BufferedJournal:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class WritableLedger(Protocol):
+    """The parts of :class:`~gekko_agent.ledger.store.Ledger` the engine uses: append and query."""
+
+    @property
+    def last_seq(self) -> int:
+        """The highest sequence number written so far."""
+        ...
+
+    def append(self, event: Event) -> int:
+        """Write ``event`` durably; returns its sequence number."""
+        ...
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read query."""
+        ...
+
+
+class ObservedLedger:
+    """A ledger that hands every event it has written to listeners (the alert router).
+
+    It is the ledger for everything else: appends are durable before any listener runs, and
+    queries read the ledger itself.
+
+    Args:
+        ledger: the ledger.
+        listeners: called with each event after it is written; they must not raise (the alert
+            router's ``on_event`` never does).
+    """
+
+    def __init__(self, ledger: WritableLedger, listeners: Sequence[Callable[[Event], None]] = ()) -> None:
+        self.ledger = ledger
+        self.listeners = list(listeners)
+
+    @property
+    def last_seq(self) -> int:
+        """The ledger's highest sequence number."""
+        return self.ledger.last_seq
+
+    def append(self, event: Event) -> int:
+        """Write ``event``, then tell every listener; returns its sequence number."""
+        seq = self.ledger.append(event)
+        for listener in self.listeners:
+            listener(event)
+        return seq
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read query on the ledger."""
+        return self.ledger.fetch(sql, params)

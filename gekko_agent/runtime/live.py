@@ -6,12 +6,18 @@ ones, sandboxes, or a ``gekko venue-sim`` server through ``api_url``):
 1. **build** the venues from config; credentials come from their ``SecretRef`` (environment or
    file) and are handed only to the adapters, never printed or journaled;
 2. **resume**: orders and the portfolio are folded back from the ledger into a
-   :class:`~gekko_agent.execution.resume.RestorableExecutionEngine`, so a restart continues where
-   the last process stopped (or was killed);
+   :class:`~gekko_agent.execution.resume.RestorableExecutionEngine`, and the trading state and the
+   breakers' references (day-start equity, equity peak) into the Trader
+   (:func:`~gekko_agent.runtime.restore.restore_trader`), so a restart continues where the last
+   process stopped (or was killed) and never lifts a halt;
 3. **reconcile** every venue before any new exposure: until a venue's reconciliation completes,
    the risk engine's reconciliation watermark denies new exposure there; it runs again on a timer;
-4. each **cycle**: poll closed bars per instrument and feed them to the Trader (the first poll
+4. each **step**: poll closed bars per instrument and feed them to the Trader (the first poll
    only warms indicators up), then poll fills and hand them to ``Trader.on_fills``.
+
+``gekko run`` drives it with the headless scheduler (:mod:`gekko_agent.runtime.headless`): the
+``agent_cycle`` job runs :meth:`LiveSession.step`, the ``reconcile`` job :meth:`LiveSession.reconcile`.
+:meth:`LiveSession.run` is the same loop without a scheduler.
 
 Nothing here asks which venue it talks to; the adapters parse their wire formats at their edge.
 """
@@ -28,14 +34,16 @@ from gekko_agent.config import CcxtVenueConfig, GekkoConfig, OandaVenueConfig
 from gekko_agent.config.secrets import SecretRef
 from gekko_agent.domain import AlertRaised, Clock, InstrumentId, LiveClock
 from gekko_agent.errors import ConfigError, RetryableError
+from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.ports import Venue
 from gekko_agent.execution.reconcile import LedgerPort, Reconciler, ReconciliationReport
 from gekko_agent.execution.resume import RestorableExecutionEngine, restore_portfolio
 from gekko_agent.ledger import orders
-from gekko_agent.risk.engine import RiskEngine
+from gekko_agent.runtime.forecasts import forecast_source
 from gekko_agent.runtime.marks import MarketBook
-from gekko_agent.runtime.trader import Trader
-from gekko_agent.runtime.wiring import build_instruments
+from gekko_agent.runtime.restore import Restored, restore_trader
+from gekko_agent.runtime.trader import Brain, Trader
+from gekko_agent.runtime.wiring import build_instruments, risk_engine
 
 __all__ = ["LiveSession", "build_venues"]
 
@@ -104,7 +112,8 @@ class LiveSession:
 
     Args:
         cfg: the validated config (mode paper or live, ccxt/OANDA venues).
-        ledger: the journal; the session resumes from it.
+        ledger: the journal; the session resumes from it (an
+            :class:`~gekko_agent.runtime.journal.ObservedLedger` when alerts must see every event).
         venues: venues to use instead of building them from ``cfg`` (tests inject simulators).
         clock: the engine clock (the wall clock by default).
         reconcile_every: how often each venue is reconciled again.
@@ -135,26 +144,32 @@ class LiveSession:
         self.engine = RestorableExecutionEngine(
             self.venues, self.instruments, portfolio, ledger, self.clock, retry_delay=0.2
         )
-        self.engine.restore(orders(ledger).values())
+        journaled = orders(ledger)
+        self.engine.restore(journaled.values())
         self.reconciler = Reconciler(
             ledger, self.clock, terms, engine=self.engine, account_currency=cfg.account.currency
         )
-        strategies = [load_strategy(s.name, s.instruments, s.params) for s in cfg.strategies]
         book = MarketBook(
             self.instruments,
             cfg.account.currency,
             return_interval=bar_interval,
             lookback=cfg.risk.var.lookback,
         )
-        self.trader = Trader(
-            RulesBrain(strategies, ledger),
-            RiskEngine(cfg.risk),
-            self.engine,
-            ledger,
-            self.clock,
-            book,
-            self.instruments,
-        )
+        brain: Brain
+        if cfg.brain.kind == "llm":
+            from gekko_agent.agent.llm_trading import build_llm_trading_brain
+
+            llm_brain = build_llm_trading_brain(cfg, ledger)
+            brain = llm_brain
+        else:
+            strategies = [load_strategy(s.name, s.instruments, s.params) for s in cfg.strategies]
+            brain = RulesBrain(strategies, ledger)
+        self.trader = Trader(brain, risk_engine(cfg), self.engine, ledger, self.clock, book, self.instruments)
+        self.trader.approvals = ApprovalQueue(cfg.approvals, ledger, self.clock)
+        self.trader.forecasts = forecast_source(cfg, brain, ledger, self.clock)
+        if cfg.brain.kind == "llm":
+            llm_brain.bind(self.trader)
+        self.restored: Restored = restore_trader(self.trader, ledger, orders=journaled.values())
         self.reports: list[ReconciliationReport] = []
         self._last_bar: dict[InstrumentId, datetime] = {}
         self._fill_cursors: dict[str, str | None] = dict.fromkeys(self.venues)
@@ -226,12 +241,16 @@ class LiveSession:
             new += self.engine.fill_count - before
         return new
 
-    async def cycle(self) -> None:
-        """One turn: reconcile when due, then bars, then fills."""
-        if self._reconcile_due():
-            await self.reconcile()
+    async def step(self) -> None:
+        """One decision turn (the scheduler's ``agent_cycle`` job): new bars, then new fills."""
         await self.poll_bars()
         await self.poll_fills()
+
+    async def cycle(self) -> None:
+        """One turn without a scheduler: reconcile when due, then :meth:`step`."""
+        if self._reconcile_due():
+            await self.reconcile()
+        await self.step()
 
     async def run(self, *, cycles: int | None = None, should_stop: Callable[[], bool] | None = None) -> int:
         """Reconcile, then cycle every ``brain.cycle_seconds`` until stopped; returns cycles run.
@@ -252,6 +271,9 @@ class LiveSession:
         return count
 
     async def close(self) -> None:
-        """Close every venue's connections."""
+        """Close the brain's outside connections (MCP servers) and every venue's connections."""
+        close_brain = getattr(self.trader.brain, "close", None)
+        if close_brain is not None:
+            await close_brain()
         for venue in self.venues.values():
             await venue.close()

@@ -220,12 +220,19 @@ class MarketBook:
 class EquityMarks:
     """Equity now, at the start of the UTC day, and its peak, plus a sampled equity curve.
 
+    The day start and the peak are the references of the daily-loss and drawdown breakers. A
+    session that resumes from the ledger puts the journaled ones back with :meth:`restore`, so a
+    restart neither forgets a drawdown nor starts a fresh day's loss budget.
+
     Attributes:
         now: latest equity.
         day_start: equity at the first mark of the current UTC day.
         peak: highest equity seen.
         curve: (time, equity) samples, one per ``sample_seconds``.
         sample_seconds: spacing of the curve.
+        day: ordinal of the UTC day ``day_start`` belongs to.
+        not_before: marks older than this are ignored (set by :meth:`restore`: bars polled again to
+            warm indicators up after a restart are older than the restored references).
     """
 
     now: Decimal | None = None
@@ -233,20 +240,33 @@ class EquityMarks:
     peak: Decimal | None = None
     curve: list[tuple[datetime, Decimal]] = field(default_factory=list)
     sample_seconds: int = 300
-    _day: int | None = None
+    day: int | None = None
+    not_before: datetime | None = None
 
     def update(self, portfolio: Portfolio, book: MarketBook, ts: datetime) -> Decimal | None:
         """Recompute equity at ``ts``; None (and nothing changes) while a price or rate is missing."""
+        if self.not_before is not None and ts < self.not_before:
+            return None
         try:
             equity = portfolio.equity(book.marks(), book.rates())
         except DataNotFound:
             return None
         self.now = equity
         day = ts.toordinal()
-        if self._day != day:
-            self._day, self.day_start = day, equity
+        if self.day != day:
+            self.day, self.day_start = day, equity
         if self.peak is None or equity > self.peak:
             self.peak = equity
         if not self.curve or (ts - self.curve[-1][0]).total_seconds() >= self.sample_seconds:
             self.curve.append((ts, equity))
         return equity
+
+    def restore(self, ts: datetime, equity: Decimal, day_start: Decimal, peak: Decimal) -> None:
+        """Take back references journaled at ``ts`` (the day start counts for the UTC day of ``ts``).
+
+        A later mark on a new UTC day starts a new day as usual; the peak only rises from ``peak``.
+        """
+        self.now = equity
+        self.day, self.day_start = ts.toordinal(), day_start
+        self.peak = peak if self.peak is None else max(self.peak, peak)
+        self.not_before = ts

@@ -3,7 +3,8 @@
 Read-mostly: it reads the Trader's marks, portfolio, orders and risk state, the approval queue, and
 the ledger (for ``why``). Its few actions go through the same doors as everything else: state changes
 through the trading state machine with a HumanActor, approvals through a fresh risk check, cancels
-through the ExecutionEngine.
+through :meth:`Trader.cancel <gekko_agent.runtime.trader.Trader.cancel>` (the risk engine's cancel-rate
+check, then the ExecutionEngine).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from gekko_agent.domain import Order
-from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound
+from gekko_agent.domain import Event, Fill, Order, OrderFilled, OrderStatus, OrderUpdated
+from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound, UserError
 from gekko_agent.execution.approvals import ApprovalQueue, PendingApproval
-from gekko_agent.ledger import Queryable, describe, events
+from gekko_agent.ledger import Queryable, decision_trail, describe, order_trail
 from gekko_agent.ops.port import Denial, EngineStatus, PositionRow
 from gekko_agent.risk.governance import HumanActor
 from gekko_agent.risk.outcomes import Denied, outcome_name, to_event
@@ -22,6 +23,10 @@ from gekko_agent.risk.reports import limit_usage, var_report
 from gekko_agent.runtime.trader import Trader
 
 __all__ = ["TraderView"]
+
+
+def _line(event: Event) -> str:
+    return f"{event.ts:%m-%d %H:%M} {event.kind}: {describe(event)}"
 
 
 class TraderView:
@@ -145,13 +150,49 @@ class TraderView:
         return out[-limit:]
 
     def trail(self, ident: str) -> list[str]:
-        """Journal lines for a client order id or a decision id."""
+        """Journal lines for a client order id or a decision id ("why did it buy?").
+
+        An order's trail starts at the decision that proposed it (the brain's rationale, the intent,
+        the risk answer) and goes on through its submission and updates; a decision's trail covers
+        every order it became. Fills of one order after the first are summed up in one line, so the
+        rationale still fits on a phone (so are its repeated ``partially_filled`` updates).
+        """
         if self.ledger is None:
             return []
-        stored = events(self.ledger, client_order_id=ident) or events(self.ledger, decision_id=ident)
-        if stored and ident.startswith("gk-") and stored[0].event.decision_id:
-            stored = events(self.ledger, decision_id=stored[0].event.decision_id) or stored
-        return [f"{s.event.ts:%m-%d %H:%M} {s.event.kind}: {describe(s.event)}" for s in stored]
+        try:
+            stored = order_trail(self.ledger, ident)
+        except DataNotFound:
+            try:
+                stored = decision_trail(self.ledger, ident)
+            except DataNotFound:
+                return []
+        lines: list[str] = []
+        more: dict[str, list[Fill]] = {}
+        summary_at: dict[str, int] = {}
+        partial: set[str] = set()
+        for s in stored:
+            e = s.event
+            if isinstance(e, OrderUpdated) and e.status is OrderStatus.PARTIALLY_FILLED:
+                if e.client_order_id in partial:  # the fill summary says how it went on
+                    continue
+                partial.add(e.client_order_id)
+            if isinstance(e, OrderFilled):
+                cid = e.fill.client_order_id
+                if cid in summary_at:
+                    more[cid].append(e.fill)
+                    continue
+                more[cid] = []
+                lines.append(_line(e))
+                summary_at[cid] = len(lines)
+                lines.append("")
+                continue
+            lines.append(_line(e))
+        for cid, at in summary_at.items():
+            fills = more[cid]
+            if fills:
+                qty = sum((f.quantity for f in fills), Decimal(0))
+                lines[at] = f"  … and {len(fills)} more fill(s) of {cid}, {qty:f} more"
+        return [ln for ln in lines if ln]
 
     async def approve(self, approval_id: str, actor: HumanActor) -> str:
         """Re-check the waiting order against risk now, and send what passes."""
@@ -176,7 +217,15 @@ class TraderView:
         return self.trader.state.value
 
     async def cancel(self, client_order_id: str, actor: HumanActor) -> Order:
-        """Cancel one of the engine's open orders."""
+        """Cancel one of the engine's open orders through the Trader (the cancel-rate check).
+
+        Raises:
+            OrderNotFound: no such order in this session.
+            UserError: risk denies the cancel now (the denial is journaled).
+        """
         if client_order_id not in self.trader.execution.orders:
             raise OrderNotFound(f"no order {client_order_id} in this session (see `orders`)")
-        return await self.trader.execution.cancel(client_order_id)
+        done = await self.trader.cancel(client_order_id, str(actor))
+        if done.order is None:
+            raise UserError(f"risk denies the cancel: {done.decision.explanation}")
+        return done.order

@@ -17,6 +17,9 @@ from gekko_agent.runtime.wiring import System
 
 __all__ = ["run_replay"]
 
+_YIELD_EVERY = 256
+"""Bars between yields to the event loop when the replay never has to wait (fast or unpaced)."""
+
 
 async def run_replay(
     system: System,
@@ -53,13 +56,15 @@ async def run_replay(
         count += 1
         if on_bar is not None:
             on_bar(bar)
+        slept = False
         if speed and trading:
             if sim0 is None:
                 sim0, wall0 = close_ts, time.monotonic()
             ahead = (close_ts - sim0).total_seconds() / speed - (time.monotonic() - wall0)
             if ahead > 0.002:
                 await asyncio.sleep(ahead)
-        elif count % 2048 == 0:
+                slept = True
+        if not slept and count % _YIELD_EVERY == 0:  # let chat-ops, the scheduler and signals run
             await asyncio.sleep(0)
         if should_stop is not None and should_stop():
             break

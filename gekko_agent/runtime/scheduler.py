@@ -81,13 +81,20 @@ def _cron_trigger(expr: str, tz: Any) -> CronTrigger:
 
 
 class ScheduleConfig(BaseModel):
-    """`gekko run --headless`: when agent cycles, reconciliation, forecast refresh and the report run."""
+    """`gekko run`: when agent cycles, reconciliation, forecast refresh and the report run.
+
+    ``agent_cycle`` and ``reconcile`` apply to venue-backed sessions (ccxt, OANDA); a paper replay of
+    bundled data is driven by its bars in simulated time. Without an ``agent_cycle`` entry,
+    ``brain.cycle_seconds`` sets the cycle.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     timezone: str = Field("UTC", description="Time zone the cron expressions are read in (IANA name).")
     agent_cycle: JobSchedule | None = Field(
-        default_factory=lambda: JobSchedule(every_seconds=60), description="Decision cycles."
+        default_factory=lambda: JobSchedule(every_seconds=60),
+        description="Decision cycles of a venue session: poll bars and fills, let the brain decide "
+        "(default: every `brain.cycle_seconds`).",
     )
     reconcile: JobSchedule | None = Field(
         default_factory=lambda: JobSchedule(every_seconds=300), description="Ledger vs venue reconciliation."

@@ -18,27 +18,50 @@ from gekko_agent.domain import (
     AlertRaised,
     Bar,
     Clock,
+    EquityMarked,
     Fill,
     Instrument,
     InstrumentId,
     IntentProposed,
+    Order,
     OrderIntent,
+    RiskEvaluated,
 )
-from gekko_agent.errors import DataNotFound
+from gekko_agent.errors import DataNotFound, OrderNotFound
 from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.engine import EventSink, ExecutionEngine
-from gekko_agent.risk.engine import RiskEngine
+from gekko_agent.risk.engine import CancelDecision, RiskEngine
 from gekko_agent.risk.governance import HumanActor
 from gekko_agent.risk.outcomes import Denied, RiskOutcome, to_event
-from gekko_agent.risk.snapshot import OpenOrder, RiskSnapshot, TradingState, VenueHealth
+from gekko_agent.risk.snapshot import (
+    ForecastQuantiles,
+    OpenOrder,
+    RiskSnapshot,
+    TradingState,
+    VenueHealth,
+)
 from gekko_agent.risk.state import TradingStateMachine
 from gekko_agent.runtime.marks import EquityMarks, MarketBook
 
-__all__ = ["BAND_MARGIN", "Brain", "Trader", "TraderStats"]
+__all__ = [
+    "BAND_MARGIN",
+    "MARK_STEP",
+    "Brain",
+    "CancelOutcome",
+    "CancellingBrain",
+    "ForecastSource",
+    "Trader",
+    "TraderStats",
+]
 
 BAND_MARGIN = 1e-3
 """How close (as a fraction of equity) an estimated loss may come to a breaker level before the
 breakers are evaluated exactly on every bar."""
+
+MARK_STEP = Decimal("0.0005")
+"""A new equity peak is journaled (``EquityMarked``) once it is this fraction above the last one
+journaled; a new UTC day is journaled at once. After a crash the restored peak is at most this much
+below the true one (a clean stop journals the exact references)."""
 
 
 @runtime_checkable
@@ -52,6 +75,47 @@ class CyclingBrain(Protocol):
     async def run_cycle(self, now: datetime) -> list[OrderIntent]:
         """One decision cycle; returns intents for the risk path."""
         ...
+
+
+@runtime_checkable
+class CancellingBrain(Protocol):
+    """A brain whose tools may ask to cancel its own orders (the LLM agent)."""
+
+    def take_cancels(self) -> list[str]:
+        """Client order ids the brain asked to cancel since the last call (cleared by the call)."""
+        ...
+
+
+@runtime_checkable
+class ForecastSource(Protocol):
+    """Forecast return quantiles per instrument for the risk snapshot (the forecast veto).
+
+    A brain that forecasts may offer this itself; otherwise wiring builds one from the model
+    registry (:class:`~gekko_agent.runtime.forecasts.ForecastBook`).
+    """
+
+    def observe(self, bar: Bar) -> None:
+        """A bar closed."""
+        ...
+
+    def forecasts(self, now: datetime) -> Mapping[InstrumentId, ForecastQuantiles]:
+        """The forecasts still valid at ``now``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What became of a cancel request.
+
+    Attributes:
+        client_order_id: the order.
+        decision: the risk engine's answer (the cancel-rate limit).
+        order: the order after the cancel was sent; None when risk denied it.
+    """
+
+    client_order_id: str
+    decision: CancelDecision
+    order: Order | None
 
 
 class Brain(Protocol):
@@ -117,12 +181,24 @@ class Trader:
         self.trading = True
         self.recent: list[tuple[OrderIntent, RiskOutcome]] = []
         self.approvals: ApprovalQueue | None = None  # orders that need a person wait here
+        self.forecasts: ForecastSource | None = None  # quantiles for the risk snapshot, when wired
         self._last_bands: tuple[TradingState, tuple[int, ...]] | None = None
+        self._marked_day: int | None = None
+        self._mark_above: Decimal | None = None
 
     @property
     def state(self) -> TradingState:
         """ACTIVE, REDUCING or HALTED."""
         return self.machine.state
+
+    def restore_state(self, state: TradingState) -> None:
+        """Start in ``state`` (the journaled one, on resume): a restart never lifts a halt."""
+        self.machine = TradingStateMachine(state)
+        self._last_bands = None
+
+    def restore_owners(self, owners: Mapping[InstrumentId, str]) -> None:
+        """Which strategy holds each position (from the ledger's orders), for the budget check."""
+        self._owner.update(owners)
 
     def context(self) -> StrategyContext:
         """What the brain may see now."""
@@ -164,6 +240,7 @@ class Trader:
             trading_state=self.state,
             strategy_usage=self._strategy_usage(),
             returns=returns,
+            forecasts=self.forecasts.forecasts(now) if self.forecasts is not None else {},
         )
 
     def _strategy_usage(self) -> dict[str, Decimal]:
@@ -190,15 +267,48 @@ class Trader:
         close_ts = bar.ts + timedelta(seconds=bar.interval)
         self.book.on_bar(bar, close_ts)
         self.stats.bars += 1
-        self.equity.update(self.execution.portfolio, self.book, close_ts)
+        if self.forecasts is not None:
+            self.forecasts.observe(bar)
+        eq = self.equity
+        equity = eq.update(self.execution.portfolio, self.book, close_ts)
+        if equity is not None and (
+            eq.day != self._marked_day or (self._mark_above is not None and equity > self._mark_above)
+        ):
+            self.mark_equity(close_ts)
         self._apply_breakers()
         intents = list(self.brain.on_bar(bar, self.context()))
         if not decide or not self.trading:
             return
+        cancels: list[str] = []
         if isinstance(self.brain, CyclingBrain) and self.brain.due(close_ts):
             intents += await self.brain.run_cycle(close_ts)
+            if isinstance(self.brain, CancellingBrain):
+                cancels = self.brain.take_cancels()
+        for cid in cancels:
+            if cid in self.execution.orders:
+                await self.cancel(cid, self.brain.name)
         for intent in intents:
             await self.propose(intent)
+
+    def mark_equity(self, ts: datetime | None = None) -> EquityMarked | None:
+        """Journal the breakers' references (equity, day start, peak) so a restart can restore them.
+
+        Called when a new UTC day starts or the peak has risen by :data:`MARK_STEP`, and on a clean
+        stop; None while equity is unknown.
+        """
+        eq = self.equity
+        if eq.now is None or eq.day_start is None or eq.peak is None:
+            return None
+        event = EquityMarked(
+            ts=ts or self.clock.now(),
+            currency=self.execution.portfolio.account_currency,
+            equity=eq.now,
+            day_start=eq.day_start,
+            peak=eq.peak,
+        )
+        self.journal.append(event)
+        self._marked_day, self._mark_above = eq.day, eq.peak * (1 + MARK_STEP)
+        return event
 
     async def on_fills(self, fills: Sequence[Fill]) -> None:
         """Book fills the venue reported outside a submit (resting orders), then tell the brain."""
@@ -231,6 +341,38 @@ class Trader:
         await self.execution.submit(outcome.intent)
         self.stats.orders += 1
         return outcome
+
+    async def cancel(self, client_order_id: str, requested_by: str) -> CancelOutcome:
+        """The one path for cancels: the risk engine's cancel-rate check, then the venue.
+
+        A denial is journaled (``RiskEvaluated`` with intent id ``cancel:<order>``, linked to the
+        order's decision) and returned; nothing is sent. In REDUCING and HALTED cancels always pass.
+
+        Args:
+            client_order_id: one of the engine's orders.
+            requested_by: who asked (a person, ``ops:<name>``, or the brain's name), for the journal.
+
+        Raises:
+            OrderNotFound: the engine holds no such order.
+        """
+        order = self.execution.orders.get(client_order_id)
+        if order is None:
+            raise OrderNotFound(f"no order {client_order_id} in this session")
+        decision = self.risk.check_cancel(self.snapshot())
+        if not decision.allowed:
+            self.journal.append(
+                RiskEvaluated(
+                    ts=self.clock.now(),
+                    decision_id=order.intent.decision_id,
+                    intent_id=f"cancel:{client_order_id}",
+                    outcome="denied",
+                    reasons=(str(decision.reason),) if decision.reason else (),
+                    explanation=f"Cancel of {client_order_id} asked by {requested_by}: "
+                    f"{decision.explanation}",
+                )
+            )
+            return CancelOutcome(client_order_id, decision, None)
+        return CancelOutcome(client_order_id, decision, await self.execution.cancel(client_order_id))
 
     def _needs_person(self, intent: OrderIntent) -> bool:
         """Queue ``intent`` for approval when the policy asks for a person; True when queued."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,10 @@ from gekko_agent.execution.engine import EventSink, ExecutionEngine
 from gekko_agent.execution.ports import Venue
 from gekko_agent.market.bararray import BarArray
 from gekko_agent.market.loader import load_bars
+from gekko_agent.risk.config import RiskConfig
 from gekko_agent.risk.engine import RiskEngine
 from gekko_agent.runtime.feed import ReplayFeed
+from gekko_agent.runtime.forecasts import forecast_source
 from gekko_agent.runtime.marks import MarketBook
 from gekko_agent.runtime.trader import Brain, Trader
 from gekko_agent.venues.paper import FeeSchedule, FillModel, FixedBpsSlippage, PaperVenue
@@ -32,7 +35,15 @@ from gekko_agent.venues.paper import PaperVenueConfig as PaperSettings
 if TYPE_CHECKING:
     from gekko_agent.tools.context import ToolContext
 
-__all__ = ["MemoryJournal", "System", "build_instruments", "build_replay", "mcp_tool_context"]
+__all__ = [
+    "MemoryJournal",
+    "System",
+    "build_instruments",
+    "build_replay",
+    "mcp_tool_context",
+    "risk_config",
+    "risk_engine",
+]
 
 
 class MemoryJournal:
@@ -87,6 +98,39 @@ def build_instruments(cfg: GekkoConfig) -> dict[InstrumentId, Instrument]:
         )
         out[inst.id] = inst
     return out
+
+
+def risk_config(cfg: GekkoConfig) -> RiskConfig:
+    """``risk:`` with each strategy's ``budget`` (``strategies[].budget``) added to ``risk.budgets``.
+
+    Strategies that share a name share one budget (their intents carry the same strategy name), so
+    their budgets add up.
+
+    Raises:
+        ConfigError: a strategy's budget and ``risk.budgets.budgets`` disagree about the same name.
+    """
+    configured: dict[str, Decimal] = {}
+    for strat in cfg.strategies:
+        if strat.budget is not None:
+            configured[strat.name] = configured.get(strat.name, Decimal(0)) + strat.budget
+    if not configured:
+        return cfg.risk
+    budgets = dict(cfg.risk.budgets.budgets)
+    for name, budget in configured.items():
+        if name in budgets and budgets[name] != budget:
+            raise ConfigError(
+                "agent.yaml",
+                f"strategies.{name}.budget",
+                f"{budget} disagrees with risk.budgets.budgets.{name} = {budgets[name]}; give it once",
+            )
+        budgets[name] = budget
+    section = cfg.risk.budgets.model_copy(update={"budgets": budgets})
+    return cfg.risk.model_copy(update={"budgets": section})
+
+
+def risk_engine(cfg: GekkoConfig) -> RiskEngine:
+    """The RiskEngine of ``cfg`` (every mode builds it here, so budgets are wired alike)."""
+    return RiskEngine(risk_config(cfg))
 
 
 def _paper_venue(
@@ -171,15 +215,15 @@ def build_replay(
     else:
         strategies = [load_strategy(s.name, s.instruments, s.params) for s in cfg.strategies]
         brain = RulesBrain(strategies, journal)
-    risk_cfg = cfg.risk
     book = MarketBook(
         instruments,
         cfg.account.currency,
         return_interval=60,
-        lookback=risk_cfg.var.lookback,
+        lookback=cfg.risk.var.lookback,
     )
-    trader = Trader(brain, RiskEngine(risk_cfg), execution, journal, clock, book, instruments)
+    trader = Trader(brain, risk_engine(cfg), execution, journal, clock, book, instruments)
     trader.approvals = ApprovalQueue(cfg.approvals, journal, clock)
+    trader.forecasts = forecast_source(cfg, brain, journal, clock)
     if cfg.brain.kind == "llm":
         llm_brain.bind(trader)
     return System(cfg, clock, trader, venues, feed, journal)

@@ -1,10 +1,12 @@
 """The venue-backed session and ``gekko reconcile`` against the loopback Binance simulator:
-secrets from the environment, reconcile before exposure, resume from the ledger after a restart."""
+secrets from the environment, reconcile before exposure, resume from the ledger after a restart
+(open orders, the trading state and the breakers' references)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,8 +17,20 @@ from typer.testing import CliRunner
 
 from gekko_agent.cli.reconcile import reconcile
 from gekko_agent.config import GekkoConfig
-from gekko_agent.domain import OrderIntent, OrderSide, OrderStatus, OrderType, Price, Quantity
+from gekko_agent.domain import (
+    AlertRaised,
+    EquityMarked,
+    OrderIntent,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Price,
+    Quantity,
+)
 from gekko_agent.ledger import Ledger, events
+from gekko_agent.risk.governance import ActorAuthority
+from gekko_agent.risk.outcomes import Denied, ReasonCode
+from gekko_agent.risk.snapshot import TradingState
 from gekko_agent.runtime.live import LiveSession
 from gekko_agent.testing.sim import RunningSimulator, running_simulator
 from gekko_agent.testing.sim import binance as binance_sim
@@ -88,3 +102,46 @@ def test_cli_reconcile_prints_report_and_journals(
     assert binance_sim.API_SECRET not in result.output
     with Ledger(tmp_path / "cli.duckdb") as ledger:
         assert len(events(ledger, kinds="reconciliation_completed")) == 1
+
+
+async def test_restart_keeps_a_halt_and_denies_new_orders(sim: RunningSimulator, tmp_path: Path) -> None:
+    cfg = GekkoConfig.model_validate(config(sim.url, tmp_path / "l.duckdb"))
+    with Ledger(tmp_path / "l.duckdb") as ledger:
+        session = LiveSession(cfg, ledger, environ=ENV)
+        await session.reconcile()
+        session.trader.command_state("halt", ActorAuthority().human("alice", "slack"), "kill switch")
+        await session.close()
+        restarted = LiveSession(cfg, ledger, environ=ENV)
+        assert restarted.trader.state is TradingState.HALTED
+        assert restarted.restored.state_change is not None
+        assert restarted.restored.state_change.reason == "kill switch"
+        await restarted.reconcile()
+        intent = OrderIntent("i-2", IID, OrderSide.BUY, Quantity(Decimal("0.01")), strategy="manual")
+        outcome = await restarted.trader.propose(intent)
+        await restarted.close()
+        assert isinstance(outcome, Denied) and ReasonCode.TRADING_HALTED in outcome.reasons
+        assert not events(ledger, kinds="order_submitted")
+        alerts = [s.event for s in events(ledger, kinds="alert_raised")]
+        assert any(
+            isinstance(a, AlertRaised) and a.source == "restart" and "HALTED" in a.message for a in alerts
+        )
+
+
+async def test_restart_restores_the_breaker_references(sim: RunningSimulator, tmp_path: Path) -> None:
+    cfg = GekkoConfig.model_validate(config(sim.url, tmp_path / "l.duckdb"))
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    with Ledger(tmp_path / "l.duckdb") as ledger:
+        ledger.append(
+            EquityMarked(
+                ts=at,
+                currency="USD",
+                equity=Decimal(95_000),
+                day_start=Decimal(99_000),
+                peak=Decimal(120_000),
+            )
+        )
+        session = LiveSession(cfg, ledger, environ=ENV)
+        await session.close()
+        eq = session.trader.equity
+        assert (eq.peak, eq.day_start) == (Decimal(120_000), Decimal(99_000))
+        assert session.restored.marks is not None and eq.not_before == at
