@@ -9,7 +9,7 @@ import pytest
 
 from gekko_agent.cli.chatops import load_sections, serve_chatops
 from gekko_agent.config import load_config
-from gekko_agent.config.model import DemoConfig
+from gekko_agent.config.model import DemoConfig, LedgerConfig
 from gekko_agent.errors import ConfigError, InvalidInput
 from gekko_agent.ops import Role
 from gekko_agent.testing.telegram_server import FakeTelegram
@@ -47,7 +47,10 @@ def test_sections_load_from_a_file_and_reject_strays(tmp_path: Path) -> None:
 
 async def test_serve_answers_telegram_beside_a_paper_replay(tmp_path: Path) -> None:
     cfg = load_config(ROOT / "agent.yaml").model_copy(
-        update={"demo": DemoConfig(start="2023-03-09T06:00:00+00:00", end="2023-03-09T07:00:00+00:00")}
+        update={
+            "demo": DemoConfig(start="2023-03-09T06:00:00+00:00", end="2023-03-09T07:00:00+00:00"),
+            "ledger": LedgerConfig(path=tmp_path / "gekko.duckdb"),
+        }
     )
     async with FakeTelegram() as fake:
         ops, chat = load_sections(cfg, _write(tmp_path, fake.api_url))
@@ -64,3 +67,4 @@ async def test_serve_answers_telegram_beside_a_paper_replay(tmp_path: Path) -> N
         stop.set()
         await asyncio.wait_for(task, 10)
     assert fake.sent("getMe")
+    assert (tmp_path / "gekko.duckdb").exists()
