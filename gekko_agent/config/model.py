@@ -140,6 +140,15 @@ class OandaVenueConfig(_Model):
     )
 
 
+def _reaches_real_money(venue: PaperVenueConfig | CcxtVenueConfig | OandaVenueConfig) -> bool:
+    """Whether orders sent to ``venue`` reach the venue's production (real money) servers."""
+    if isinstance(venue, CcxtVenueConfig):
+        return not venue.sandbox and venue.api_url is None
+    if isinstance(venue, OandaVenueConfig):
+        return venue.environment == "live" and venue.api_url is None
+    return False
+
+
 VenueConfig = Annotated[PaperVenueConfig | CcxtVenueConfig | OandaVenueConfig, Field(discriminator="kind")]
 
 
@@ -294,6 +303,14 @@ class GekkoConfig(_Model):
         if self.mode is Mode.LIVE and any(isinstance(v, PaperVenueConfig) for v in self.venues.values()):
             names = [n for n, v in self.venues.items() if isinstance(v, PaperVenueConfig)]
             raise ValueError(f"mode live cannot use paper venue(s) {names}; use mode paper")
+        if self.mode is not Mode.LIVE:
+            for name, venue in self.venues.items():
+                if _reaches_real_money(venue):
+                    raise ValueError(
+                        f"venues.{name}: mode {self.mode} would send orders to the venue's production "
+                        "servers; set sandbox: true (ccxt), environment: practice (oanda) or api_url "
+                        "(a simulator), or say mode: live"
+                    )
         return self
 
     def secret_refs(self) -> list[tuple[str, SecretRef]]:

@@ -89,7 +89,7 @@ def build_venues(
                 base_url=vc.api_url,
                 timeout_ms=vc.timeout_ms,
                 symbols=symbols[name],
-                options={"sandboxMode": True} if vc.sandbox else {},
+                sandbox=vc.sandbox,
             )
             out[name] = CcxtVenue(settings, clock)
         elif isinstance(vc, OandaVenueConfig):

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from gekko_agent.cli.main import app
-from gekko_agent.config import check_config, load_config, parse_config, shipped_config_path
+from gekko_agent.config import GekkoConfig, check_config, load_config, parse_config, shipped_config_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +24,7 @@ venues:
     exchange: binanceus
     api_key: {env: GEKKO_TEST_MISSING_KEY}
     secret: {env: GEKKO_TEST_MISSING_SECRET}
+    sandbox: true
 instruments:
   - {symbol: BTC/USD, venue: binanceus}
 """
@@ -206,3 +207,29 @@ def test_strategy_budget_reaches_the_risk_engine() -> None:
     assert out.quantity * 20_000 <= 5_000
     other = engine.check(intent("0.3", strategy="other"), snap)  # default budget: 1,000,000
     assert ReasonCode.STRATEGY_BUDGET not in other.reasons
+
+
+@pytest.mark.parametrize(
+    ("venue", "ok"),
+    [
+        ({"kind": "ccxt", "exchange": "binanceus"}, False),
+        ({"kind": "ccxt", "exchange": "binanceus", "sandbox": True}, True),
+        ({"kind": "ccxt", "exchange": "binanceus", "api_url": "http://127.0.0.1:9"}, True),
+        ({"kind": "oanda", "environment": "live"}, False),
+        ({"kind": "oanda", "environment": "practice"}, True),
+    ],
+)
+def test_paper_mode_refuses_a_venue_that_reaches_production(venue: dict[str, object], ok: bool) -> None:
+    data = {
+        "mode": "paper",
+        "venues": {"v": venue},
+        "instruments": [{"symbol": "EUR/USD" if venue["kind"] == "oanda" else "BTC/USD", "venue": "v"}],
+    }
+    if ok:
+        GekkoConfig.model_validate(data)
+        return
+    with pytest.raises(
+        ValidationError, match=r"venues\.v: mode paper would send orders to the venue's production"
+    ):
+        GekkoConfig.model_validate(data)
+    GekkoConfig.model_validate({**data, "mode": "live"})
