@@ -45,7 +45,7 @@ from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.restore import restore_trader
 from gekko_agent.runtime.scheduler import HeadlessScheduler, JobSchedule, ScheduleConfig
 from gekko_agent.runtime.trader import Trader
-from gekko_agent.runtime.wiring import System, build_replay
+from gekko_agent.runtime.wiring import System, build_replay, ledger_session
 
 __all__ = [
     "HeadlessEngine",
@@ -430,7 +430,7 @@ async def run_configured(
         if is_venue:
             engine = VenueEngine(LiveSession(cfg, journal, environ=environ), echo)
         else:
-            system = build_replay(cfg, journal, start=start, end=end)
+            system = build_replay(cfg, journal, start=start, end=end, venue_session=ledger_session(ledger))
             restore_trader(system.trader, journal, marks=False)
             shadow = None
             if cfg.brain.shadow:

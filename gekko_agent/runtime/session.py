@@ -17,7 +17,7 @@ from gekko_agent.config import GekkoConfig
 from gekko_agent.domain import Bar
 from gekko_agent.ledger import Ledger
 from gekko_agent.runtime.replay import run_replay
-from gekko_agent.runtime.wiring import build_replay
+from gekko_agent.runtime.wiring import build_replay, ledger_session
 
 __all__ = ["run_paper_session"]
 
@@ -38,7 +38,7 @@ def run_paper_session(
     ledger_path.parent.mkdir(parents=True, exist_ok=True)
     console = Console()
     with Ledger(ledger_path) as ledger:
-        system = build_replay(cfg, ledger, start=start, end=end)
+        system = build_replay(cfg, ledger, start=start, end=end, venue_session=ledger_session(ledger))
         trader = system.trader
         console.print(
             f"Gekko · {cfg.mode} · brain {trader.brain.name} · {', '.join(trader.instruments)} · "

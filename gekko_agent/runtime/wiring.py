@@ -33,6 +33,7 @@ from gekko_agent.venues.paper import FeeSchedule, FillModel, FixedBpsSlippage, P
 from gekko_agent.venues.paper import PaperVenueConfig as PaperSettings
 
 if TYPE_CHECKING:
+    from gekko_agent.ledger import Ledger
     from gekko_agent.tools.context import ToolContext
 
 __all__ = [
@@ -134,7 +135,12 @@ def risk_engine(cfg: GekkoConfig) -> RiskEngine:
 
 
 def _paper_venue(
-    name: str, vc: PaperVenueConfig, cfg: GekkoConfig, instruments: list[Instrument], clock: SimClock
+    name: str,
+    vc: PaperVenueConfig,
+    cfg: GekkoConfig,
+    instruments: list[Instrument],
+    clock: SimClock,
+    session: str | None,
 ) -> PaperVenue:
     settings = PaperSettings(
         name=name,
@@ -145,6 +151,7 @@ def _paper_venue(
         fill_model=FillModel(max_participation=vc.max_participation),
         latency_ms=vc.latency_ms,
         seed=vc.seed,
+        session=session,
     )
     return PaperVenue(settings, clock)
 
@@ -160,6 +167,7 @@ def build_replay(
     progress: Callable[[int, int], None] | None = None,
     record: Path | None = None,
     replay: Path | None = None,
+    venue_session: str | None = None,
 ) -> System:
     """Wire a paper/backtest run that replays bundled (or given) bars through paper venues.
 
@@ -173,6 +181,9 @@ def build_replay(
         progress: called while data files load cold.
         record: with the LLM brain, store every model exchange in this folder.
         replay: with the LLM brain, answer from recorded exchanges instead of a model.
+        venue_session: the session part of paper order and fill ids. A run that journals into a ledger
+            which may already hold fills passes :func:`ledger_session` so its ids cannot collide with
+            an earlier run's; None derives it from the seed and start (repeatable backtests).
     """
     instruments = build_instruments(cfg)
     if not instruments:
@@ -201,7 +212,7 @@ def build_replay(
             raise ConfigError(
                 "agent.yaml", f"venues.{name}.kind", f"replay runs need paper venues, not {vc.kind}"
             )
-        venues[name] = _paper_venue(name, vc, cfg, members, clock)
+        venues[name] = _paper_venue(name, vc, cfg, members, clock, venue_session)
     portfolio = Portfolio(cfg.account.currency, dict(cfg.account.starting_cash))
     execution = ExecutionEngine(venues, instruments, portfolio, journal, clock)
     for name in venues:
@@ -218,7 +229,7 @@ def build_replay(
     book = MarketBook(
         instruments,
         cfg.account.currency,
-        return_interval=60,
+        return_interval=max((a.interval for a in arrays.values()), default=60),
         lookback=cfg.risk.var.lookback,
     )
     trader = Trader(brain, risk_engine(cfg), execution, journal, clock, book, instruments)
@@ -227,6 +238,15 @@ def build_replay(
     if cfg.brain.kind == "llm":
         llm_brain.bind(trader)
     return System(cfg, clock, trader, venues, feed, journal)
+
+
+def ledger_session(ledger: Ledger) -> str:
+    """A paper venue session for a run journaling into ``ledger``: ``r<last seq>``.
+
+    Repeatable for the same ledger contents, and different for every run that journaled anything,
+    so fill ids of two runs in one ledger never collide (the ledger keeps one fill per id).
+    """
+    return f"r{ledger.last_seq}"
 
 
 def mcp_tool_context(config_path: Path | None) -> ToolContext:
