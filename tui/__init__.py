@@ -11,9 +11,11 @@ from gekko_agent.tui.model import (
     DashboardSource,
     DecisionRow,
     ForecastBand,
+    IntentRow,
     LimitRow,
     RiskFigures,
     Snapshot,
+    ToolCallRow,
 )
 
 __all__ = [
@@ -22,7 +24,9 @@ __all__ = [
     "DecisionRow",
     "ForecastBand",
     "GekkoApp",
+    "IntentRow",
     "LimitRow",
     "RiskFigures",
     "Snapshot",
+    "ToolCallRow",
 ]

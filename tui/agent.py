@@ -1,5 +1,7 @@
-"""Agent: the stream of decisions — each intent the brain proposed, its rationale and the risk
-engine's verdict — with a drill-down (``enter``) into the journaled trail of one decision."""
+"""Agent: the stream of decisions — one row per brain cycle with its action, the tools it called and
+what risk said about its intents (holds and tool-only cycles included) — and a drill-down (``enter``)
+into one decision: what the brain saw, every tool call, each intent with its verdict and reasons, and
+the decision's journaled trail."""
 
 from __future__ import annotations
 
@@ -18,47 +20,82 @@ from gekko_agent.tui.tables import Row, SortableTable
 
 __all__ = ["AgentScreen", "decision_detail", "decision_rows"]
 
-_VERDICT_STYLE = {"approved": "green", "resized": "yellow", "denied": "bold red"}
+_VERDICT_STYLE = {
+    "approved": "green",
+    "resized": "yellow",
+    "denied": "bold red",
+    "hold": "cyan",
+    "pending": "yellow",
+    "not proposed": "dim",
+}
+
+
+def _tools(row: DecisionRow) -> str:
+    """``get_quote, news!`` (a ``!`` marks a call that failed); the final answer is left out."""
+    names = [f"{c.name}{'!' if c.ok is False else ''}" for c in row.tool_calls if c.ok is not None]
+    return ", ".join(names) or "—"
 
 
 def decision_rows(decisions: Sequence[DecisionRow]) -> list[Row]:
-    """Newest first: time, brain, intent, verdict and the rationale."""
+    """One row per decision: time, brain, action, tools called, risk outcome and the reason."""
     rows: list[Row] = []
     for n, d in enumerate(decisions):
         at = "" if d.at is None else f"{d.at:%m-%d %H:%M}"
+        tools = _tools(d)
         rows.append(
             Row(
-                d.intent_id,
+                d.key,
                 (
                     at,
                     d.brain,
-                    d.intent,
-                    Text(d.verdict, style=_VERDICT_STYLE.get(d.verdict, "")),
-                    d.rationale,
+                    d.action,
+                    tools,
+                    Text(d.outcome, style=_VERDICT_STYLE.get(d.worst, "")),
+                    d.reason,
                 ),
-                (float(n), d.brain.lower(), d.intent.lower(), d.verdict, d.rationale.lower()),
+                (float(n), d.brain.lower(), d.action, tools, d.outcome, d.reason.lower()),
             )
         )
     return rows
 
 
 def decision_detail(row: DecisionRow, trail: Sequence[str]) -> Text:
-    """Everything about one decision: intent, rationale, verdict, reasons and its journal trail."""
+    """Everything about one decision, then its journal trail."""
+    at = "" if row.at is None else f"{row.at:%Y-%m-%d %H:%M}  "
     head = Text.assemble(
-        (row.intent, "bold"),
-        "  ",
-        (row.verdict.upper(), _VERDICT_STYLE.get(row.verdict, "")),
+        at,
+        (row.action.upper(), f"bold {_VERDICT_STYLE.get(row.worst, '')}".strip()),
         f"  by {row.brain}",
+        (f"  ({row.model}, {row.steps} model turns)" if row.model else "", "dim"),
     )
-    parts: list[Text] = [
-        head,
-        Text(f"rationale: {row.rationale or '—'}"),
-        Text(f"risk: {row.explanation or '—'}"),
-    ]
-    if row.reasons:
-        parts.append(Text(f"reasons: {', '.join(row.reasons)}", style="yellow"))
-    ids = f"intent {row.intent_id}" + (f" · decision {row.decision_id}" if row.decision_id else "")
-    parts.append(Text(ids, style="dim"))
+    parts: list[Text] = [head, Text(f"reason: {row.reason or '—'}")]
+    if row.observation:
+        parts.append(Text(f"saw: {row.observation}"))
+    if row.tool_calls:
+        parts.append(Text("tool calls:", style="bold"))
+        for call in row.tool_calls:
+            style = "green" if call.ok else ("bold red" if call.ok is False else "cyan")
+            parts.append(Text.assemble("  ", (call.label, style), f"  {call.detail}" if call.detail else ""))
+    if row.intents:
+        parts.append(Text("intents:", style="bold"))
+    for i in row.intents:
+        parts.append(
+            Text.assemble(
+                "  ",
+                (i.text or i.intent_id, "bold"),
+                "  ",
+                (i.verdict.upper(), _VERDICT_STYLE.get(i.verdict, "")),
+                (f"  {i.note}" if i.note else "", "dim"),
+            )
+        )
+        if i.rationale:
+            parts.append(Text(f"    why: {i.rationale}"))
+        if i.explanation or i.reasons:
+            reasons = f" ({', '.join(i.reasons)})" if i.reasons else ""
+            parts.append(
+                Text(f"    risk: {i.explanation or '—'}{reasons}", style="yellow" if i.reasons else "")
+            )
+    parts.append(Text(f"decision {row.key}", style="dim"))
     parts.append(Text("journal trail:", style="bold"))
     parts.extend(Text(f"  {line}") for line in trail)
     if not trail:
@@ -83,7 +120,7 @@ class AgentScreen(DashboardScreen):
         """Table and detail pane."""
         with Vertical(id="agent-body"):
             yield SortableTable(
-                ("at", "brain", "intent", "risk", "rationale"),
+                ("at", "brain", "action", "tools", "risk", "reason"),
                 sort_column=0,
                 reverse=True,
                 id="decisions-table",
@@ -98,11 +135,11 @@ class AgentScreen(DashboardScreen):
 
     def show(self, snap: Snapshot) -> None:
         """Refresh the decisions."""
-        self._by_id = {d.intent_id: d for d in snap.decisions}
+        self._by_id = {d.key: d for d in snap.decisions}
         self.query_one("#decisions-table", SortableTable).set_rows(decision_rows(snap.decisions))
 
     def selected_id(self) -> str | None:
-        """The intent id under the cursor."""
+        """The decision key under the cursor."""
         return self.query_one("#decisions-table", SortableTable).selected_key()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -111,16 +148,16 @@ class AgentScreen(DashboardScreen):
         if event.row_key.value is not None:
             self.explain(event.row_key.value)
 
-    def explain(self, intent_id: str) -> None:
-        """Show one decision's detail and its journal trail."""
-        row = self._by_id.get(intent_id)
+    def explain(self, key: str) -> None:
+        """Show one decision's detail and its journal trail (the decision's, else its orders')."""
+        row = self._by_id.get(key)
         if row is None:
             return
         source = self.gekko.source
-        trail = source.trail(row.decision_id) if row.decision_id else []
-        if not trail:
-            trail = source.trail(row.intent_id)
-        self.query_one("#detail", Static).update(decision_detail(row, trail[-20:]))
+        trail = source.trail(row.key)
+        for order_id in (i.order_id for i in row.intents if i.order_id and not trail):
+            trail = source.trail(order_id)
+        self.query_one("#detail", Static).update(decision_detail(row, trail[-40:]))
 
     def action_close_detail(self) -> None:
         """Clear the detail pane."""

@@ -63,7 +63,6 @@ class GekkoApp(App[None]):
         engine: a coroutine factory run in this loop once the app is up (the replay of ``gekko demo``);
             None when the engine runs elsewhere or not at all.
         poll: re-read the source ``refresh_hz`` times a second (for sources that cannot notify).
-        poll: re-read the source ``refresh_hz`` times a second (for sources that cannot notify).
     """
 
     CSS_PATH = "gekko.tcss"

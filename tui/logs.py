@@ -13,7 +13,7 @@ from textual.widgets import RichLog
 from gekko_agent.tui.base import DashboardScreen
 from gekko_agent.tui.model import Snapshot
 
-__all__ = ["LogsScreen", "merge_logs"]
+__all__ = ["LogsScreen", "appended", "merge_logs"]
 
 MAX_LINES = 400
 
@@ -25,6 +25,18 @@ def merge_logs(engine: Sequence[str], local: Sequence[str], limit: int = MAX_LIN
     """
     merged = sorted([*engine, *local], key=lambda line: line[:11])
     return merged[-limit:]
+
+
+def appended(shown: Sequence[str], lines: Sequence[str]) -> Sequence[str] | None:
+    """The lines of ``lines`` that come after what ``shown`` ends with, when ``lines`` is ``shown``'s
+    window moved on (older lines dropped at the front, newer added at the back); None otherwise."""
+    if not shown:
+        return lines
+    last = shown[-1]
+    for end in range(min(len(lines), len(shown)), 0, -1):  # the longest overlap first
+        if lines[end - 1] == last and lines[:end] == shown[len(shown) - end :]:
+            return lines[end:]
+    return None
 
 
 class LogsScreen(DashboardScreen):
@@ -46,19 +58,18 @@ class LogsScreen(DashboardScreen):
         self.query_one("#log").border_title = "journal and commands"
 
     def show(self, snap: Snapshot) -> None:
-        """Append what is new; rewrite only when the window moved past what is shown."""
+        """Append what is new in one write (the log drops its oldest lines itself); rewrite only when
+        a line appeared in the middle (a command logged here between two journal lines)."""
         lines = merge_logs(snap.log, list(self.gekko.local_log))
         if lines == self._shown:
             return
         log = self.query_one("#log", RichLog)
-        n = len(self._shown)
-        if lines[:n] == self._shown:
-            for line in lines[n:]:
-                log.write(line)
-        else:
+        new = appended(self._shown, lines)
+        if new is None:
             log.clear()
-            for line in lines:
-                log.write(line)
+            new = lines
+        if new:
+            log.write("\n".join(new))
         self._shown = lines
 
     def action_tail(self) -> None:

@@ -24,17 +24,30 @@ __all__ = [
     "DashboardSource",
     "DecisionRow",
     "ForecastBand",
+    "IntentRow",
     "LimitRow",
     "RiskFigures",
     "Snapshot",
+    "ToolCallRow",
     "money",
     "short_id",
+    "thin_curve",
 ]
 
 
 def money(value: Decimal | None, places: int = 2) -> str:
     """``1,234.56`` or an em dash for an unknown amount."""
     return "—" if value is None else f"{value:,.{places}f}"
+
+
+def thin_curve(
+    curve: Sequence[tuple[datetime, Decimal]], points: int = 600
+) -> list[tuple[datetime, Decimal]]:
+    """At most ``points`` evenly spaced samples of ``curve`` (the last one kept), for charts."""
+    if len(curve) <= points:
+        return list(curve)
+    step = len(curve) / points
+    return [*(curve[int(i * step)] for i in range(points - 1)), curve[-1]]
 
 
 def short_id(instrument_id: str) -> str:
@@ -105,30 +118,104 @@ class RiskFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionRow:
-    """One intent the brain proposed and what risk said about it.
+class ToolCallRow:
+    """One tool the brain called during a decision.
 
     Attributes:
-        at: when it was proposed.
+        name: the tool (``get_quote``, ``propose_orders``…).
+        ok: True or False for an information tool's result; None for the final answer (``hold``,
+            ``propose_orders``), which is judged by risk rather than by the tool.
+        detail: the error, or the arguments in short.
+    """
+
+    name: str
+    ok: bool | None
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        """``get_quote ok``, ``news error`` or ``hold``."""
+        if self.ok is None:
+            return self.name
+        return f"{self.name} {'ok' if self.ok else 'error'}"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRow:
+    """One intent of a decision and what became of it.
+
+    Attributes:
         intent_id: the intent's id.
-        decision_id: the agent decision it came from (None for some rule intents).
-        brain: the strategy or brain that proposed it.
-        intent: ``buy 0.1 BTC/USD@paper``.
-        verdict: ``approved``, ``resized`` or ``denied``.
+        text: ``buy 0.5 BTC/USD@paper`` (empty while only its id is known).
+        verdict: ``approved``, ``resized`` or ``denied`` (risk's answer); ``pending`` while risk has
+            not answered; ``not proposed`` when the brain produced it but it never reached risk
+            (warm-up, trading paused).
         rationale: the proposer's why.
         explanation: the risk engine's sentence.
         reasons: machine-readable reason codes.
+        note: what happened next (``sent as gk-…``, ``waits for a person``…).
+        order_id: the client order id it was sent as (empty until sent).
+    """
+
+    intent_id: str
+    text: str
+    verdict: str
+    rationale: str = ""
+    explanation: str = ""
+    reasons: tuple[str, ...] = ()
+    note: str = ""
+    order_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """One brain cycle: what it saw, which tools it called, what it decided and what risk said.
+
+    A decision that only called tools or held has no intents; an intent proposed without a journaled
+    decision (a manual order) is a decision of its own, keyed by the intent id.
+
+    Attributes:
+        at: when the cycle ended.
+        key: the decision id (or the intent id of an intent without one); stable across snapshots.
+        brain: ``rules``, ``llm`` or the strategy that proposed a lone intent.
+        action: ``propose`` or ``hold``.
+        reason: the brain's why (the hold reason, or the intents' rationale).
+        observation: what the brain was looking at, in one line (trigger, equity, prices).
+        tool_calls: the tools called, in order, the final answer last.
+        intents: the intents proposed, each with its risk outcome.
+        model: the model that answered (LLM brains).
+        steps: model turns taken (LLM brains).
     """
 
     at: datetime | None
-    intent_id: str
-    decision_id: str | None
+    key: str
     brain: str
-    intent: str
-    verdict: str
-    rationale: str
-    explanation: str
-    reasons: tuple[str, ...] = ()
+    action: str
+    reason: str
+    observation: str = ""
+    tool_calls: tuple[ToolCallRow, ...] = ()
+    intents: tuple[IntentRow, ...] = ()
+    model: str = ""
+    steps: int = 0
+
+    @property
+    def outcome(self) -> str:
+        """``hold``, ``2 approved``, ``1 approved 1 denied``, ``not proposed``…"""
+        if not self.intents:
+            return "hold" if self.action == "hold" else "—"
+        counts: dict[str, int] = {}
+        for i in self.intents:
+            counts[i.verdict] = counts.get(i.verdict, 0) + 1
+        return " ".join(f"{n} {verdict}" for verdict, n in counts.items())
+
+    @property
+    def worst(self) -> str:
+        """The most serious verdict among the intents (for colour): denied, resized, approved…"""
+        verdicts = {i.verdict for i in self.intents}
+        for verdict in ("denied", "resized", "pending", "not proposed", "approved"):
+            if verdict in verdicts:
+                return verdict
+        return self.action
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +251,7 @@ class Snapshot:
         breakers: each breaker's distance to its levels.
         risk: VaR and ES (None: not enough history yet).
         denials: latest denied or resized intents, newest last.
-        decisions: latest intents and verdicts, newest last.
+        decisions: latest brain decisions with their tool calls and intents' verdicts, newest last.
         forecasts: bands per instrument, or None when no forecaster is available.
         log: recent journal lines worth a person's attention, newest last.
         source: where the data comes from, for the header (``engine``, ``ledger snapshot``…).

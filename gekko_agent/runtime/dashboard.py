@@ -22,7 +22,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,15 +42,14 @@ from gekko_agent.execution.engine import EventSink
 from gekko_agent.ledger import Ledger, describe
 from gekko_agent.ops import CommandService
 from gekko_agent.risk.governance import ActorAuthority
-from gekko_agent.risk.outcomes import outcome_name
-from gekko_agent.risk.reports import limit_usage, var_report
 from gekko_agent.runtime.ops_port import TraderView
 from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.trader import Trader
 from gekko_agent.runtime.wiring import System, build_replay
 
 if TYPE_CHECKING:
-    from gekko_agent.tui.model import BreakerRow, DecisionRow, ForecastBand, Snapshot
+    from gekko_agent.tui.decisions import DecisionFeed
+    from gekko_agent.tui.model import BreakerRow, ForecastBand, Snapshot
 
 __all__ = ["EngineSource", "TeeJournal", "run_dashboard_demo"]
 
@@ -61,7 +59,9 @@ CURVE_POINTS = 600
 
 
 class TeeJournal:
-    """An event sink that writes to ``sink`` and remembers notable events as log lines.
+    """An event sink that writes to ``sink``, remembers notable events as log lines and folds every
+    event into the Agent screen's decisions (the same :class:`~gekko_agent.tui.decisions.DecisionFeed`
+    the ledger source uses, so a decision reads the same in both).
 
     Args:
         sink: the ledger (or any event sink).
@@ -69,23 +69,19 @@ class TeeJournal:
     """
 
     def __init__(self, sink: EventSink, keep: int = 400) -> None:
+        from gekko_agent.tui.decisions import DecisionFeed
+
         self.sink = sink
         self.lines: deque[str] = deque(maxlen=keep)
+        self.decisions: DecisionFeed = DecisionFeed()
 
     def append(self, event: Event) -> int:
         """Write ``event``; remember it when a person would want to see it."""
         seq = self.sink.append(event)
+        self.decisions.add(event)
         if isinstance(event, _NOTABLE) or (isinstance(event, RiskEvaluated) and event.outcome != "approved"):
             self.lines.append(f"{event.ts:%m-%d %H:%M} {event.kind}: {describe(event)}")
         return seq
-
-
-def _thin(curve: list[tuple[datetime, Decimal]], points: int) -> list[tuple[datetime, Decimal]]:
-    if len(curve) <= points:
-        return curve
-    step = len(curve) / points
-    picked = [curve[int(i * step)] for i in range(points - 1)]
-    return [*picked, curve[-1]]
 
 
 class EngineSource:
@@ -94,7 +90,7 @@ class EngineSource:
     Args:
         view: the ops view of the Trader.
         commands: the ops command layer (channel ``tui``).
-        log: notable journal lines (a :class:`TeeJournal`'s ``lines``).
+        journal: the tee every engine event passes (log lines and decisions); None: neither is shown.
         refresh_hz: redraws per second at most.
         forecasts: returns bands per instrument, or None when no model is available.
     """
@@ -103,14 +99,15 @@ class EngineSource:
         self,
         view: TraderView,
         commands: CommandService | None,
-        log: deque[str] | None = None,
+        journal: TeeJournal | None = None,
         refresh_hz: float = 8.0,
         forecasts: ForecastProvider | None = None,
     ) -> None:
         self.view = view
         self.commands = commands
         self.refresh_hz = refresh_hz
-        self._log = log if log is not None else deque()
+        self._log: deque[str] = journal.lines if journal is not None else deque()
+        self._decisions: DecisionFeed | None = journal.decisions if journal is not None else None
         self._forecasts = forecasts
 
     @property
@@ -120,88 +117,46 @@ class EngineSource:
 
     def snapshot(self) -> Snapshot:
         """Everything the screens show, now."""
-        from gekko_agent.tui.model import LimitRow, RiskFigures, Snapshot
+        from gekko_agent.tui.model import Snapshot, thin_curve
+        from gekko_agent.tui.risk_state import limit_rows, risk_figures
 
         t, view = self.trader, self.view
         snap = t.snapshot()
         limits = t.risk.limits
-        rows = [
-            LimitRow(u.name, u.used, u.limit, u.unit)
-            for u in limit_usage(snap, limits)
-            if u.limit is not None
-        ]
-        var = var_report(snap, limits)
-        risk = (
-            None
-            if var is None
-            else RiskFigures(var.var, var.es, limits.max_var, limits.max_es, limits.var_confidence)
-        )
         return Snapshot(
             status=view.status(),
             positions=view.positions(),
             orders=view.open_orders(),
             approvals=view.pending_approvals(),
-            curve=_thin(view.equity_curve(), CURVE_POINTS),
-            limits=rows,
+            curve=thin_curve(view.equity_curve(), CURVE_POINTS),
+            limits=limit_rows(snap, limits),
             breakers=self._breakers(),
-            risk=risk,
+            risk=risk_figures(snap, limits),
             denials=view.recent_denials(30),
-            decisions=self._decisions(),
+            decisions=[] if self._decisions is None else self._decisions.rows(),
             forecasts=None if self._forecasts is None else self._forecasts(t.clock.now()),
             log=list(self._log),
             source="engine",
             read_only=self.commands is None,
         )
 
-    def _decisions(self) -> list[DecisionRow]:
-        from gekko_agent.tui.model import DecisionRow
-
-        return [
-            DecisionRow(
-                at=i.created_at,
-                intent_id=i.intent_id,
-                decision_id=i.decision_id,
-                brain=i.strategy,
-                intent=f"{i.side} {i.quantity} {i.instrument_id}",
-                verdict=outcome_name(o),
-                rationale=i.rationale,
-                explanation=o.explanation,
-                reasons=tuple(str(r) for r in o.reasons),
-            )
-            for i, o in self.trader.recent[-100:]
-        ]
-
     def _breakers(self) -> list[BreakerRow]:
-        from gekko_agent.tui.model import BreakerRow
+        from gekko_agent.tui.risk_state import breaker_rows
 
         t = self.trader
-        eq, limits = t.equity, t.risk.limits
-        out: list[BreakerRow] = []
-        for name, br, ref in (
-            ("daily loss", limits.daily_loss, eq.day_start),
-            ("drawdown", limits.drawdown, eq.peak),
-        ):
-            if not br.enabled:
-                continue
-            frac = (ref - eq.now) / ref if ref and eq.now is not None else None
-            state = "ok"
-            if frac is not None and br.halt_at is not None and frac >= br.halt_at:
-                state = "halted"
-            elif frac is not None and br.reduce_at is not None and frac >= br.reduce_at:
-                state = "reducing"
-            out.append(BreakerRow(name, frac, br.reduce_at, br.halt_at, state))
-        if limits.venue_breaker_enabled:
-            cap = Decimal(limits.venue_max_errors)
-            for venue, stats in sorted(t.execution.stats.items()):
-                errors = Decimal(stats.consecutive_errors)
-                tripped = str(limits.venue_breaker_action.value) if errors >= cap else "ok"
-                out.append(BreakerRow(f"venue {venue}", errors, None, cap, tripped))
-        return out
+        eq = t.equity
+        errors = {venue: s.consecutive_errors for venue, s in t.execution.stats.items()}
+        return breaker_rows(t.risk.limits, eq.now, eq.day_start, eq.peak, errors)
 
     def trail(self, ident: str) -> list[str]:
-        """Journal lines for a decision or an order (empty when the ledger has none)."""
+        """Journal lines of a decision or an order (the ledger's trails; empty without a ledger)."""
+        from gekko_agent.tui.ledger_source import journal_trail
+
+        ledger = self.view.ledger
+        if ledger is None:
+            return []
         try:
-            return self.view.trail(ident)
+            return journal_trail(ledger, ident)
         except GekkoError:
             return []
 
@@ -272,13 +227,17 @@ async def replay_responsive(
     start: datetime | None,
     speed: float | None,
     slice_s: float = 0.02,
+    ui_share_s: float = 0.002,
 ) -> int:
     """:func:`run_replay` in small slices, so the event loop serves the UI at least every ``slice_s``.
 
     ``run_replay`` yields only while it waits to keep pace (and every 2048 bars otherwise); warming up
     or at a high speed it could hold the loop for a second and freeze the screen. Here the feed goes to
-    ``run_replay`` a few bars at a time (as fast as it can) and the pacing to ``speed`` simulated
-    seconds per wall second is done between slices, where the UI gets its turns.
+    ``run_replay`` a few bars at a time (as many as about 5 ms of the pace covers, up to 32) and the
+    pacing to ``speed`` simulated seconds per wall second is done between slices. When the engine
+    cannot keep pace it still steps aside for ``ui_share_s`` after every ``slice_s``: a bare
+    ``sleep(0)`` gave the UI one pass of the loop, while a redraw or a key press takes several
+    (message, timer, compositor), so the screen froze whenever the engine ran flat out.
 
     Args:
         system: the wired replay.
@@ -286,6 +245,7 @@ async def replay_responsive(
         start: bars closing before this only warm up.
         speed: simulated seconds per wall second (None: as fast as possible).
         slice_s: the longest stretch of wall time without a turn for the UI.
+        ui_share_s: how long the UI's turn lasts at least when the engine is behind its pace.
 
     Returns:
         The number of bars processed.
@@ -295,7 +255,9 @@ async def replay_responsive(
     turn = time.monotonic()
     pace: tuple[datetime, float] | None = None
     on_bar: Callable[[Bar], None] = lambda _bar: tick()  # noqa: E731
-    while chunk := list(itertools.islice(bars, 1 if speed else 32)):
+    per_sim_second = max(len(system.feed.arrays), 1) / 60  # one-minute bars of every instrument
+    size = 32 if not speed else max(1, min(32, int(speed * 0.005 * per_sim_second)))
+    while chunk := list(itertools.islice(bars, size)):
         part = dataclasses.replace(system, feed=chunk)  # type: ignore[arg-type]
         count += await run_replay(part, start=start, on_bar=on_bar)
         now = system.clock.now()
@@ -308,7 +270,7 @@ async def replay_responsive(
             await asyncio.sleep(wait)
             turn = time.monotonic()
         elif time.monotonic() - turn >= slice_s:
-            await asyncio.sleep(0)
+            await asyncio.sleep(ui_share_s)
             turn = time.monotonic()
     return count
 
@@ -334,7 +296,7 @@ def run_dashboard_demo(
             system.clock,
             confirm_above=cfg.approvals.confirm_above_notional,
         )
-        source = EngineSource(view, commands, tee.lines, forecasts=load_forecasts())
+        source = EngineSource(view, commands, tee, forecasts=load_forecasts())
         app: GekkoApp | None = None
 
         async def engine() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,15 +12,34 @@ from pathlib import Path
 import pytest
 
 from gekko_agent.config import load_config
-from gekko_agent.domain import Order, OrderIntent, OrderSide, OrderStatus, OrderType, Price, Quantity
+from gekko_agent.domain import (
+    Event,
+    Order,
+    OrderIntent,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Price,
+    Quantity,
+)
 from gekko_agent.execution.approvals import ApprovalConfig, ApprovalQueue, PendingApproval
+from gekko_agent.ledger import Ledger
 from gekko_agent.ops import CommandService, Denial, EngineStatus, OpsConfig, PositionRow
 from gekko_agent.risk.governance import ActorAuthority
 from gekko_agent.runtime.dashboard import EngineSource, TeeJournal
 from gekko_agent.runtime.ops_port import TraderView
 from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.wiring import MemoryJournal, System, build_replay
-from gekko_agent.tui.model import BreakerRow, DecisionRow, ForecastBand, LimitRow, RiskFigures, Snapshot
+from gekko_agent.tui.model import (
+    BreakerRow,
+    DecisionRow,
+    ForecastBand,
+    IntentRow,
+    LimitRow,
+    RiskFigures,
+    Snapshot,
+    ToolCallRow,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2023, 3, 9, 6, tzinfo=UTC)
@@ -41,6 +60,92 @@ def _intent(n: int, side: OrderSide, qty: str, limit: str | None = None, why: st
         decision_id=f"d-{n:03d}",
         created_at=NOW - timedelta(minutes=10 * n),
     )
+
+
+def _decided(n: int, *intents: tuple[str, str, str]) -> tuple[IntentRow, ...]:
+    """Intents of decision ``n``: (text, verdict, reason code) each."""
+    return tuple(
+        IntentRow(
+            f"i-{n:03d}{k}",
+            text,
+            verdict,
+            f"fast EMA crossed slow EMA ({n})",
+            "" if verdict == "approved" else "gross exposure would exceed the account limit",
+            () if not code else (code,),
+            f"sent as gk-{n:04d}" if verdict != "denied" else "",
+            f"gk-{n:04d}" if verdict != "denied" else "",
+        )
+        for k, (text, verdict, code) in enumerate(intents)
+    )
+
+
+def fixed_decisions() -> list[DecisionRow]:
+    """Rules and LLM decisions, holds and tool-only cycles included, oldest first."""
+    quote = ToolCallRow("get_quote", True, '{"instrument_id": "BTC/USD@paper"}')
+    broken = ToolCallRow("get_forecast", False, "no forecast model is loaded")
+    seen = "cycle 03-10 14:00 · equity 100,412.55 USD · state active · 1 position · BTC/USD 22104.10"
+    rows = [
+        DecisionRow(
+            NOW - timedelta(minutes=10 * n),
+            f"d-{n:03d}",
+            "rules",
+            "propose",
+            f"trend: {'buy' if n % 2 else 'sell'} 0.{n} BTC/USD@paper — fast EMA crossed slow EMA ({n})",
+            f"bar BTC/USD@paper 03-10 {13 - n // 6:02d}:{50 - 10 * (n % 6):02d}",
+            (),
+            _decided(n, (f"{'buy' if n % 2 else 'sell'} 0.{n} BTC/USD@paper", verdict, code)),
+        )
+        for n, verdict, code in (
+            (6, "approved", ""),
+            (5, "denied", "max_gross_exposure"),
+            (4, "resized", "max_order_notional"),
+        )
+    ]
+    rows.append(
+        DecisionRow(
+            NOW - timedelta(minutes=30),
+            "d-003",
+            "llm",
+            "hold",
+            "momentum is fading and the forecast is unavailable",
+            seen,
+            (quote, broken, ToolCallRow("hold", None, '{"reason": "momentum is fading"}')),
+            (),
+            "openai/gpt-4o-mini",
+            3,
+        )
+    )
+    rows.append(
+        DecisionRow(
+            NOW - timedelta(minutes=20),
+            "d-002",
+            "llm",
+            "propose",
+            "buy 0.2 BTC/USD@paper; sell 2 ETH/USD@paper",
+            seen,
+            (quote, ToolCallRow("propose_orders", None, '{"orders": [...]}')),
+            _decided(
+                2,
+                ("buy 0.2 BTC/USD@paper", "approved", ""),
+                ("sell 2 ETH/USD@paper", "denied", "max_gross_exposure"),
+            ),
+            "openai/gpt-4o-mini",
+            2,
+        )
+    )
+    rows.append(
+        DecisionRow(
+            NOW - timedelta(minutes=10),
+            "d-001",
+            "rules",
+            "propose",
+            "trend: buy 0.1 BTC/USD@paper — fast EMA crossed slow EMA (1)",
+            "bar BTC/USD@paper 03-10 14:19",
+            (),
+            _decided(1, ("buy 0.1 BTC/USD@paper", "approved", "")),
+        )
+    )
+    return rows
 
 
 def fixed_snapshot(*, forecasts: bool = True, state: str = "active") -> Snapshot:
@@ -80,20 +185,16 @@ def fixed_snapshot(*, forecasts: bool = True, state: str = "active") -> Snapshot
         NOW - timedelta(minutes=2),
         NOW + timedelta(minutes=13),
     )
-    verdicts = ["approved", "denied", "resized", "approved", "denied", "approved"]
-    decisions = [
-        DecisionRow(
+    decisions = fixed_decisions()
+    denials = [
+        Denial(
             NOW - timedelta(minutes=10 * n),
-            f"i-{n:03d}",
-            f"d-{n:03d}",
-            "trend",
             f"{'buy' if n % 2 else 'sell'} 0.{n} BTC/USD@paper",
-            v,
-            f"fast EMA crossed slow EMA ({n})",
-            "" if v == "approved" else "gross exposure would exceed the account limit",
-            () if v == "approved" else ("max_gross_exposure",),
+            verdict,
+            ("max_gross_exposure",),
+            "gross exposure would exceed the account limit",
         )
-        for n, v in reversed(list(enumerate(verdicts, start=1)))
+        for n, verdict in ((5, "denied"), (3, "resized"), (2, "denied"))
     ]
     return Snapshot(
         status=status,
@@ -133,11 +234,7 @@ def fixed_snapshot(*, forecasts: bool = True, state: str = "active") -> Snapshot
         risk=RiskFigures(
             Decimal("812.40"), Decimal("1104.90"), Decimal("2500"), Decimal("3500"), Decimal("0.99")
         ),
-        denials=[
-            Denial(d.at, d.intent, d.verdict, d.reasons, d.explanation)
-            for d in decisions
-            if d.verdict != "approved"
-        ],
+        denials=denials,
         decisions=decisions,
         forecasts=[
             ForecastBand(
@@ -185,25 +282,39 @@ class FixedSource:
 
 
 @dataclass
+class Both:
+    """An event sink that journals into the ledger and keeps every event in memory for assertions."""
+
+    ledger: Ledger
+    memory: MemoryJournal
+
+    def append(self, event: Event) -> int:
+        self.memory.append(event)
+        return self.ledger.append(event)
+
+
+@dataclass
 class Engine:
-    """A paper engine that has replayed a few hours, with its dashboard source."""
+    """A paper engine that has replayed a few hours into a real ledger, with its dashboard source."""
 
     system: System
     journal: MemoryJournal
     view: TraderView
     source: EngineSource
+    ledger: Ledger
 
     def events_of(self, kind: type) -> Sequence[object]:
         return [e for e in self.journal.events if isinstance(e, kind)]
 
 
 @pytest.fixture
-async def engine() -> Engine:
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     journal = MemoryJournal()
-    tee = TeeJournal(journal)
-    system = build_replay(load_config(ROOT / "agent.yaml"), tee, start=START, end=END)
-    await run_replay(system, start=START)
-    queue = ApprovalQueue(ApprovalConfig(), tee, system.clock)
-    view = TraderView(system.trader, queue, None, "paper")
-    commands = CommandService(view, OpsConfig(), ActorAuthority(), tee.append, system.clock)
-    return Engine(system, journal, view, EngineSource(view, commands, tee.lines))
+    with Ledger(tmp_path / "engine.duckdb") as ledger:
+        tee = TeeJournal(Both(ledger, journal))
+        system = build_replay(load_config(ROOT / "agent.yaml"), tee, start=START, end=END)
+        await run_replay(system, start=START)
+        queue = ApprovalQueue(ApprovalConfig(), tee, system.clock)
+        view = TraderView(system.trader, queue, ledger, "paper")
+        commands = CommandService(view, OpsConfig(), ActorAuthority(), tee.append, system.clock)
+        yield Engine(system, journal, view, EngineSource(view, commands, tee), ledger)

@@ -53,7 +53,7 @@ async def test_halt_with_confirmation_halts_and_journals(engine: Engine) -> None
         change = [e for e in engine.journal.events if isinstance(e, TradingStateChanged)][-1]
         assert change.actor == "operator@tui"
         assert _commands(engine)[-1].command == "halt"
-        assert app.screen.query_one("#state").render().plain == "HALTED"  # type: ignore[attr-defined]
+        assert str(app.screen.query_one("#state", Static).render()) == "HALTED"
 
 
 async def test_halt_declined_changes_nothing(engine: Engine) -> None:
@@ -151,17 +151,37 @@ async def test_cancel_selected_order_cancels_it(engine: Engine) -> None:
         assert _commands(engine)[-1].command == f"cancel {target}"
 
 
-async def test_drill_into_decision_shows_its_rationale(engine: Engine) -> None:
+def _detail(app: GekkoApp) -> str:
+    content = app.screen.query_one("#detail", Static).content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+async def test_drill_into_decision_shows_its_journal_trail(engine: Engine) -> None:
+    newest = engine.system.trader.recent[-1][0]
+    decision = newest.decision_id
+    assert decision is not None
+    order = next(
+        o for o in engine.system.trader.execution.orders.values() if o.intent.intent_id == newest.intent_id
+    )
     app = GekkoApp(engine.source)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         await pilot.pause()
+        assert app.screen.selected_id() == decision  # type: ignore[attr-defined]
+        before = _detail(app)
         await pilot.press("enter")
         await pilot.pause()
-        content = app.screen.query_one("#detail", Static).content
-        text = content.plain if isinstance(content, Text) else str(content)
-        newest = engine.system.trader.recent[-1][0]
-        assert newest.rationale[:20] in text or newest.intent_id in text
+        text = _detail(app)
+    trail_rows = [
+        f"agent_decided: rules decided propose_orders: {newest.strategy}:",
+        f"intent_proposed: {newest.strategy} proposed",
+        f"risk_evaluated: risk approved intent {newest.intent_id}",
+        f"order_submitted: submitted {order.client_order_id} to paper",
+    ]
+    for row in trail_rows:  # rows of the ledger's decision trail, shown only in the drill view
+        assert row in text and row not in before
+    assert text.index(trail_rows[0]) > text.index("journal trail:")
+    assert newest.rationale in text
 
 
 async def test_read_only_source_refuses_commands() -> None:
