@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from gekko_agent.domain import Event
 from gekko_agent.errors import InvalidInput
 from gekko_agent.execution.approvals import ApprovalConfig, ApprovalQueue
-from gekko_agent.ledger import Queryable
+from gekko_agent.ledger import Queryable, events
 from gekko_agent.ops import CommandService, EngineView, OpsConfig
 from gekko_agent.ops.alerts import AlertRouter, AlertSink
 from gekko_agent.ops.chat_config import ChatopsConfig
@@ -35,11 +35,14 @@ from gekko_agent.runtime.ops_port import TraderView
 from gekko_agent.runtime.trader import Trader
 
 if TYPE_CHECKING:
+    from gekko_agent.config.model import LlmConfig
     from gekko_agent.ops.commands import Answerer
     from gekko_agent.ops.slack import SlackChatops
     from gekko_agent.ops.telegram import TelegramChatops
 
-__all__ = ["ChatopsHub", "ChatopsSelection", "status_line"]
+__all__ = ["ChatopsHub", "ChatopsSelection", "model_answerer", "status_line"]
+
+ASK_DECISIONS = 8  # recent agent decisions ``ask`` shows the model
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,36 @@ class ChatopsSelection:
     def names(self) -> str:
         """``Telegram and Slack``, ``Telegram`` …"""
         return " and ".join(n for n, on in (("Telegram", self.telegram), ("Slack", self.slack)) if on)
+
+
+def model_answerer(
+    trader: Trader,
+    view: EngineView,
+    ledger: Queryable,
+    llm: LlmConfig | None,
+    environ: Mapping[str, str] | None = None,
+) -> Answerer | None:
+    """The answerer of ``ask``: the LLM brain's own model and daily budget when it decides, else a
+    provider for ``brain.llm`` when one is configured, else None (``ask`` then says so).
+
+    The answerer sees the read-only engine view and the latest agent decisions in ``ledger``.
+    """
+    from gekko_agent.agent.llm_trading import LlmTradingBrain
+    from gekko_agent.ops.ask import LlmAnswerer, decisions_from
+
+    recent = decisions_from(
+        lambda: [s.event for s in events(ledger, kinds="agent_decided", limit=ASK_DECISIONS, newest=True)]
+    )
+    brain = trader.brain
+    if isinstance(brain, LlmTradingBrain):
+        agent = brain.brain
+        return LlmAnswerer(agent.llm, view, trader.clock, budget=agent.budget, decisions=recent)
+    if llm is None:
+        return None
+    from gekko_agent.agent.litellm_provider import LiteLlmProvider
+
+    provider = LiteLlmProvider.from_config(llm, environ=environ)
+    return LlmAnswerer(provider, view, trader.clock, decisions=recent)
 
 
 def status_line(view: EngineView) -> str:
@@ -122,6 +155,7 @@ class ChatopsHub:
         mode: str,
         environ: Mapping[str, str] | None = None,
         answerer: Answerer | None = None,
+        llm: LlmConfig | None = None,
     ) -> CommandService:
         """Wire the command layer and the chosen transports over ``trader``; returns the command layer.
 
@@ -130,7 +164,9 @@ class ChatopsHub:
             ledger: the journal the engine writes (commands are journaled here, ``why`` reads it).
             mode: ``paper`` or ``live``, for display.
             environ: where secrets are read (default: the process environment).
-            answerer: answers ``ask`` (None: ``ask`` says no model is configured).
+            answerer: answers ``ask`` (None: :func:`model_answerer` builds one when a model is
+                configured, else ``ask`` says no model is configured).
+            llm: agent.yaml's ``brain.llm``, for ``ask`` when the rules brain decides.
 
         Raises:
             ConfigError: a secret cannot be read.
@@ -142,6 +178,8 @@ class ChatopsHub:
         approvals = trader.approvals or ApprovalQueue(ApprovalConfig(), ledger, trader.clock)
         source: Queryable = ledger
         self.view = view = TraderView(trader, approvals, source, mode)
+        if answerer is None:
+            answerer = model_answerer(trader, view, source, llm, environ)
         self.service = service = CommandService(
             view,
             self.selection.ops,
@@ -179,6 +217,7 @@ class ChatopsHub:
                 signing_secret=sc.signing_secret.resolve(
                     "agent.yaml", "chatops.slack.signing_secret", environ
                 ).get_secret_value(),
+                confirm_ttl_seconds=chat.confirm_ttl_seconds,
             )
             self.transports.append(app)
             sinks.append(app.send_alert)

@@ -439,7 +439,7 @@ async def run_configured(
                 shadow = build_shadow(system, cfg, start=start, end=end)
             engine = ReplayEngine(system, start=start, speed=speed, echo=echo, shadow=shadow)
         if hub is not None:
-            hub.attach(engine.trader, journal, mode=engine.mode, environ=environ)
+            hub.attach(engine.trader, journal, mode=engine.mode, environ=environ, llm=cfg.brain.llm)
         t = engine.trader
         chat = f"; chat-ops on {chatops.names}" if chatops is not None else ""
         echo(

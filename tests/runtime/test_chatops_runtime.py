@@ -82,3 +82,26 @@ async def test_serve_runs_the_configured_engine_on_its_ledger_with_telegram(tmp_
     with Ledger(path) as ledger:
         assert [(c.actor, c.command) for c in _commands(ledger)] == [("tom", "/status")]
         assert events(ledger, kinds="order_submitted"), "the engine traded the window on this ledger"
+
+
+async def test_ask_through_the_hub_uses_brain_llm_when_the_rules_decide(tmp_path: Path) -> None:
+    from gekko_agent.config.model import LlmConfig
+    from gekko_agent.testing.openai_server import ScriptedOpenAIServer, text
+
+    with ScriptedOpenAIServer() as server, Ledger(tmp_path / "gekko.duckdb") as ledger:
+        hub = ChatopsHub(ChatopsSelection(OPS, _chat(), telegram=True, slack=False))
+        journal = ObservedLedger(ledger, [hub.on_event])
+        cfg = load_config(ROOT / "agent.yaml")
+        system = build_replay(cfg, journal, start=START, end=END)
+        await run_replay(system, start=START)
+        env = {"GEKKO_TG_TOKEN": "1:x"}
+        no_model = hub.attach(system.trader, journal, mode="paper", environ=env)
+        assert "No model is configured" in (await no_model.run("telegram", "42", "ask how are we?")).to_text()
+        llm = LlmConfig(model="openai/scripted", api_base=server.api_base, max_retries=0)
+        service = hub.attach(system.trader, journal, mode="paper", environ=env, llm=llm)
+        server.push(text("Flat after the last SMA cross; nothing is open."))
+        reply = await service.run("telegram", "42", "ask how are we?")
+        assert reply.ok and reply.title == "Answer (model-generated)", reply.to_text()
+        assert reply.lines[0].startswith("Flat after the last SMA cross")
+        [request] = server.requests
+        assert "## recent agent decisions" in request["messages"][1]["content"]
