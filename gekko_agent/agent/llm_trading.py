@@ -62,6 +62,7 @@ class LlmTradingBrain:
         self._clock: Clock | None = None
         self._ctx: TraderToolContext | None = None
         self._last: datetime | None = None
+        self._cancels: list[str] = []
 
     def bind(self, trader: Trader) -> None:
         """Give the tools their read-only view of the running Trader."""
@@ -106,8 +107,14 @@ class LlmTradingBrain:
         await self.start()
         self._last = now
         intents = await self.brain.decide(self._ctx, f"cycle at {now.isoformat()}")
-        queued, _cancels = self._ctx.take()
+        queued, cancels = self._ctx.take()
+        self._cancels.extend(cancels)
         return [*intents, *queued]
+
+    def take_cancels(self) -> list[str]:
+        """Own orders the model asked to cancel since the last call (the Trader risk-checks each)."""
+        out, self._cancels = self._cancels, []
+        return out
 
 
 def build_llm_trading_brain(

@@ -49,6 +49,7 @@ from gekko_agent.tools.registry import (
 __all__ = ["Decision", "LlmBrain", "bounded_tool_text"]
 
 PROPOSE, HOLD = "propose_orders", "hold"
+OFFERED_TRADING_TOOLS = frozenset({"cancel_order"})  # queues a cancel of an own order; risk-checked
 CUT_MARK = "\n[output cut]"
 
 
@@ -104,8 +105,9 @@ class LlmBrain:
 
     Args:
         llm: the model port (litellm provider, recorder or replayer).
-        registry: the tools offered; trading tools in it are never offered (the loop's own
-            ``propose_orders`` / ``hold`` end the cycle instead).
+        registry: the tools offered. Of its trading tools only ``cancel_order`` is offered (it
+            queues a cancel of one of the agent's own open orders, which the Trader risk-checks);
+            orders are proposed by the loop's own final ``propose_orders``, or ``hold``.
         journal: where the decision (and budget alerts) are journaled.
         settings: step limits, budgets, prompts.
         budget: shared daily budget (when None one is made from ``settings``; with a ledger as
@@ -124,7 +126,9 @@ class LlmBrain:
     ) -> None:
         self.llm = llm
         self.settings = settings or AgentSettings()
-        self.registry = registry.subset(include_trading=False)
+        self.registry = ToolRegistry(
+            [t for t in registry.tools() if t.read_only or t.name in OFFERED_TRADING_TOOLS]
+        )
         self.journal = journal
         self.budget = budget or DailyBudget.for_journal(
             self.settings.daily_token_budget, self.settings.daily_cost_budget_usd, journal, self.name
