@@ -19,10 +19,12 @@ from gekko_agent.domain import (
     Bar,
     Clock,
     EquityMarked,
+    Event,
     Fill,
     Instrument,
     InstrumentId,
     IntentProposed,
+    LimitChanged,
     Order,
     OrderIntent,
     RiskEvaluated,
@@ -31,7 +33,7 @@ from gekko_agent.errors import DataNotFound, OrderNotFound
 from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.engine import EventSink, ExecutionEngine
 from gekko_agent.risk.engine import CancelDecision, RiskEngine
-from gekko_agent.risk.governance import HumanActor
+from gekko_agent.risk.governance import HumanActor, LimitGovernor, LimitProposal
 from gekko_agent.risk.outcomes import Denied, RiskOutcome, to_event
 from gekko_agent.risk.snapshot import (
     ForecastQuantiles,
@@ -167,7 +169,7 @@ class Trader:
         book: MarketBook,
         instruments: Mapping[InstrumentId, Instrument],
     ) -> None:
-        self.brain = brain
+        self.brain = brain  # the property also notes whether it runs cycles (checked once, not per bar)
         self.risk = risk
         self.execution = execution
         self.journal = journal
@@ -185,11 +187,49 @@ class Trader:
         self._last_bands: tuple[TradingState, tuple[int, ...]] | None = None
         self._marked_day: int | None = None
         self._mark_above: Decimal | None = None
+        self._governor: LimitGovernor | None = None
 
     @property
     def state(self) -> TradingState:
         """ACTIVE, REDUCING or HALTED."""
         return self.machine.state
+
+    @property
+    def governor(self) -> LimitGovernor:
+        """The limits in force and the limit changes waiting for people (see :meth:`record_limits`).
+
+        Built on first use from the risk engine's own config and the traded instruments, unless the
+        composition root set one.
+        """
+        if self._governor is None:
+            self._governor = LimitGovernor(self.risk.limits.config, instruments=self.instruments)
+        return self._governor
+
+    @governor.setter
+    def governor(self, governor: LimitGovernor) -> None:
+        self._governor = governor
+
+    def record_limits(self, events: Sequence[Event]) -> None:
+        """Install the governor's limits when ``events`` hold a ``LimitChanged``, then journal ``events``.
+
+        Nothing here awaits, so the swap falls between two risk checks: the next check, breaker
+        evaluation and cancel check use the new limits whole.
+        """
+        if any(isinstance(e, LimitChanged) for e in events):
+            self.risk.replace_limits(self.governor.limits)
+            self._last_bands = None
+        for event in events:
+            self.journal.append(event)
+
+    def propose_limit(self, key: str, value: str, proposer: str, reason: str) -> LimitProposal:
+        """Queue a limit change for people to decide (anyone may ask, the agent too); changes nothing.
+
+        Raises:
+            InvalidInput: unknown key or a value the ``risk:`` section would refuse.
+        """
+        proposal, events = self.governor.propose(key, value, proposer, reason, self.clock.now())
+        self.record_limits(events)
+        return proposal
 
     def restore_state(self, state: TradingState) -> None:
         """Start in ``state`` (the journaled one, on resume): a restart never lifts a halt."""
@@ -255,6 +295,17 @@ class Trader:
                 )
         return usage
 
+    @property
+    def brain(self) -> Brain:
+        """Who decides (rules or LLM); assigning one re-checks whether it runs decision cycles."""
+        return self._brain
+
+    @brain.setter
+    def brain(self, brain: Brain) -> None:
+        self._brain = brain
+        # A runtime Protocol check costs ~25 us; on_bar runs per bar, so it is made once here.
+        self._cycling: CyclingBrain | None = brain if isinstance(brain, CyclingBrain) else None
+
     # -- the loop ----------------------------------------------------------------------------------
 
     async def on_bar(self, bar: Bar, *, decide: bool = True) -> None:
@@ -280,10 +331,11 @@ class Trader:
         if not decide or not self.trading:
             return
         cancels: list[str] = []
-        if isinstance(self.brain, CyclingBrain) and self.brain.due(close_ts):
-            intents += await self.brain.run_cycle(close_ts)
-            if isinstance(self.brain, CancellingBrain):
-                cancels = self.brain.take_cancels()
+        cycling = self._cycling
+        if cycling is not None and cycling.due(close_ts):
+            intents += await cycling.run_cycle(close_ts)
+            if isinstance(cycling, CancellingBrain):
+                cancels = cycling.take_cancels()
         for cid in cancels:
             if cid in self.execution.orders:
                 await self.cancel(cid, self.brain.name)
