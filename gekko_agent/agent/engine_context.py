@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from gekko_agent.domain import Bar, InstrumentId, OrderIntent
 from gekko_agent.errors import DataNotFound, UserError
 from gekko_agent.risk import Denied, RiskEngine, RiskSnapshot, limit_usage
+from gekko_agent.risk.governance import LimitProposal
 from gekko_agent.risk.outcomes import outcome_name
 from gekko_agent.tools.context import (
     ForecastView,
@@ -251,6 +252,11 @@ class TraderToolContext(SnapshotToolContext):
             strategy=strategy,
         )
         self.trader = trader
+
+    def propose_limit(self, key: str, value: str, reason: str) -> LimitProposal:
+        """Queue a limit change for people to decide, stamped ``agent:<strategy>``; changes nothing
+        (the door :func:`~gekko_agent.tools.risk.propose_limit_change` uses)."""
+        return self.trader.propose_limit(key, value, f"agent:{self.strategy}", reason)
 
 
 def forecaster_source(forecaster: object, horizon_seconds: int, model: str) -> ForecastSource:

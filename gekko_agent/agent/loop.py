@@ -49,7 +49,9 @@ from gekko_agent.tools.registry import (
 __all__ = ["Decision", "LlmBrain", "bounded_tool_text"]
 
 PROPOSE, HOLD = "propose_orders", "hold"
-OFFERED_TRADING_TOOLS = frozenset({"cancel_order"})  # queues a cancel of an own order; risk-checked
+# cancel_order queues a cancel of an own order (risk-checked); propose_limit_change queues a limit change
+# that only people can approve
+OFFERED_TRADING_TOOLS = frozenset({"cancel_order", "propose_limit_change"})
 CUT_MARK = "\n[output cut]"
 
 
@@ -105,9 +107,10 @@ class LlmBrain:
 
     Args:
         llm: the model port (litellm provider, recorder or replayer).
-        registry: the tools offered. Of its trading tools only ``cancel_order`` is offered (it
-            queues a cancel of one of the agent's own open orders, which the Trader risk-checks);
-            orders are proposed by the loop's own final ``propose_orders``, or ``hold``.
+        registry: the tools offered. Of its trading tools only ``cancel_order`` (it queues a cancel
+            of one of the agent's own open orders, which the Trader risk-checks) and
+            ``propose_limit_change`` (it queues a limit change that only people can approve) are
+            offered; orders are proposed by the loop's own final ``propose_orders``, or ``hold``.
         journal: where the decision (and budget alerts) are journaled.
         settings: step limits, budgets, prompts.
         budget: shared daily budget (when None one is made from ``settings``; with a ledger as

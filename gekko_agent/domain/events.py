@@ -31,6 +31,8 @@ __all__ = [
     "EquityMarked",
     "Event",
     "IntentProposed",
+    "LimitChangeDecided",
+    "LimitChangeProposed",
     "LimitChanged",
     "OrderFilled",
     "OrderSubmitted",
@@ -188,6 +190,62 @@ class LimitChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LimitChangeProposed(Event):
+    """A risk limit change was asked for and waits for people to approve it.
+
+    Attributes:
+        proposal_id: id people approve or reject by (``lim-<n>``).
+        key: dotted path in the ``risk:`` section, e.g. ``order.max_notional``.
+        old: the value in force when asked (YAML text).
+        new: the value asked for (YAML text).
+        actor: who asked: a person (``alice@slack``) or the agent (``agent:llm``).
+        reason: why, in the asker's words.
+        loosening: True when the change relaxes risk.
+        needs: distinct people who must approve.
+        approvals: people who approved so far (a person who asks counts as one).
+    """
+
+    kind: ClassVar[str] = "limit_change_proposed"
+    proposal_id: str
+    key: str
+    old: str
+    new: str
+    actor: str
+    reason: str = ""
+    loosening: bool = True
+    needs: int = 1
+    approvals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitChangeDecided(Event):
+    """A person approved or rejected a waiting limit change (``LimitChanged`` follows once it applies).
+
+    Attributes:
+        proposal_id: the proposal.
+        key: the limit's dotted path.
+        old: the value in force at the decision (YAML text).
+        new: the value asked for (YAML text).
+        decision: ``approved`` or ``rejected``.
+        actor: who decided (``bob@telegram``).
+        reason: free text.
+        approvals: people who approved so far, this one included.
+        needs: distinct people who must approve.
+    """
+
+    kind: ClassVar[str] = "limit_change_decided"
+    proposal_id: str
+    key: str
+    old: str
+    new: str
+    decision: str
+    actor: str
+    reason: str = ""
+    approvals: tuple[str, ...] = ()
+    needs: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReconciliationCompleted(Event):
     """Ledger and venue were compared."""
 
@@ -257,6 +315,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TradingStateChanged,
         EquityMarked,
         LimitChanged,
+        LimitChangeProposed,
+        LimitChangeDecided,
         ReconciliationCompleted,
         CommandIssued,
         ApprovalRequested,

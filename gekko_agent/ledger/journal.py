@@ -20,6 +20,8 @@ from gekko_agent.domain.events import (
     Event,
     IntentProposed,
     LimitChanged,
+    LimitChangeDecided,
+    LimitChangeProposed,
     OrderFilled,
     OrderSubmitted,
     OrderUpdated,
@@ -101,6 +103,21 @@ def _limit(e: LimitChanged) -> str:
     return f"limit {e.key} {e.old} → {e.new} by {e.actor}{why}"
 
 
+def _limit_proposed(e: LimitChangeProposed) -> str:
+    kind = "loosening" if e.loosening else "tightening"
+    why = f": {e.reason}" if e.reason else ""
+    return (
+        f"{e.actor} proposed limit {e.key} {e.old} → {e.new} ({e.proposal_id}, {kind}, "
+        f"{len(e.approvals)} of {e.needs} approvals){why}"
+    )
+
+
+def _limit_decided(e: LimitChangeDecided) -> str:
+    count = f", {len(e.approvals)} of {e.needs} approvals" if e.decision == "approved" else ""
+    why = f": {e.reason}" if e.reason else ""
+    return f"{e.actor} {e.decision} limit {e.key} {e.old} → {e.new} ({e.proposal_id}{count}){why}"
+
+
 def _reconciled(e: ReconciliationCompleted) -> str:
     if not e.differences:
         return f"reconciled {e.venue}: no differences"
@@ -123,6 +140,8 @@ _DESCRIBERS: dict[type[Event], Callable[[Any], str]] = {
     AlertRaised: _alert,
     TradingStateChanged: _state,
     LimitChanged: _limit,
+    LimitChangeProposed: _limit_proposed,
+    LimitChangeDecided: _limit_decided,
     ReconciliationCompleted: _reconciled,
     CommandIssued: _command,
 }

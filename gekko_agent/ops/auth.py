@@ -2,9 +2,9 @@
 
 Roles:
 
-* ``viewer`` — read commands (status, positions, orders, pnl, risk, why, approvals, ask, help).
+* ``viewer`` — read commands (status, positions, orders, pnl, risk, limits, why, approvals, ask, help).
 * ``trader`` — everything a viewer can, plus ``halt``, ``resume``, ``approve``, ``reject``,
-  ``flatten``, ``reduce`` and ``cancel``.
+  ``flatten``, ``reduce``, ``cancel``, ``limit``, ``limit-approve`` and ``limit-reject``.
 
 **Halt is a trader command by default.** HALTED sends nothing (only cancels pass), exposure-reducing
 exits included, so a halt is not free of risk: a mistaken one can leave a position unmanaged until a
@@ -25,7 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from gekko_agent.errors import UserError
 from gekko_agent.risk.governance import ActorAuthority, HumanActor
 
-__all__ = ["OpsConfig", "OpsUser", "Principal", "Role", "Unauthorized", "authorize", "identify", "permit"]
+__all__ = [
+    "OpsConfig",
+    "OpsUser",
+    "Principal",
+    "Role",
+    "Unauthorized",
+    "authorize",
+    "command_name",
+    "identify",
+    "permit",
+]
 
 
 class Role(StrEnum):
@@ -68,8 +78,29 @@ class OpsConfig(BaseModel):
     )
 
 
-TRADER_COMMANDS = frozenset({"approve", "reject", "halt", "resume", "flatten", "cancel", "reduce"})
+TRADER_COMMANDS = frozenset(
+    {
+        "approve",
+        "reject",
+        "halt",
+        "resume",
+        "flatten",
+        "cancel",
+        "reduce",
+        "limit",
+        "limit-approve",
+        "limit-reject",
+    }
+)
 """Commands that need the trader role (``halt`` too, unless ``viewers_may_halt``)."""
+
+
+def command_name(word: str) -> str:
+    """The command a first word names: ``/Limit_Approve@gekko_bot`` → ``limit-approve``.
+
+    Telegram commands cannot hold ``-``, so ``_`` stands for it.
+    """
+    return word.strip().lstrip("/").split("@")[0].lower().replace("_", "-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +136,7 @@ def permit(config: OpsConfig, who: Principal, command: str) -> None:
     Raises:
         Unauthorized: a viewer asking for a trader command.
     """
+    command = command_name(command)
     if who.role is Role.TRADER or command not in TRADER_COMMANDS:
         return
     if command == "halt" and config.viewers_may_halt:

@@ -19,7 +19,14 @@ from typing import Protocol
 
 from gekko_agent.domain import Clock, CommandIssued, Event
 from gekko_agent.errors import GekkoError, UserError
-from gekko_agent.ops.auth import OpsConfig, Principal, Unauthorized, identify, permit
+from gekko_agent.ops.auth import OpsConfig, Principal, Unauthorized, command_name, identify, permit
+from gekko_agent.ops.limits import (
+    LIMIT_USAGE,
+    approve_limit_reply,
+    change_limit_reply,
+    limits_reply,
+    reject_limit_reply,
+)
 from gekko_agent.ops.port import EngineView
 from gekko_agent.ops.replies import Reply
 from gekko_agent.ops.views import (
@@ -41,11 +48,15 @@ HELP: dict[str, str] = {
     "orders": "open orders (cancel buttons)",
     "pnl": "pnl [today|total|24h|7d] — profit and loss over a period",
     "risk": "limits and their usage, VaR/ES, recent denials",
+    "limits": "limits [section] — every risk limit in force by key, and changes waiting",
     "why": "why <order-id|decision-id> — the journaled rationale",
-    "approvals": "orders waiting for a person",
+    "approvals": "orders and limit changes waiting for a person",
     "approve": "approve <approval-id> — re-check and send (trader)",
     "reject": "reject <approval-id> [reason] — drop it (trader)",
     "cancel": "cancel <order-id> (trader)",
+    "limit": f"{LIMIT_USAGE} (trader; loosening may need a second trader)",
+    "limit-approve": "limit-approve <lim-id> — approve a waiting limit change (trader; not your own)",
+    "limit-reject": "limit-reject <lim-id> [reason] — drop a waiting limit change (trader)",
     "halt": "halt [reason] — stop all new orders now (trader; viewers too if ops.viewers_may_halt)",
     "flatten": "flatten [reason] — from HALTED, allow only exposure-reducing orders until flat (trader)",
     "resume": "resume [reason] — back to ACTIVE (trader)",
@@ -127,7 +138,7 @@ class CommandService:
             return self._note(who, text, Reply(f"Could not read that command: {exc}. Try `help`.", ok=False))
         if not words:
             return self._note(who, text, self._help())
-        name, args = words[0].lower().split("@")[0], words[1:]
+        name, args = command_name(words[0]), words[1:]
         if name not in HELP:
             return self._note(who, text, Reply(f"Unknown command `{name}`. Try `help`.", ok=False))
         try:
@@ -169,6 +180,7 @@ class CommandService:
             "orders": lambda a: orders_reply(engine),
             "pnl": lambda a: pnl_reply(engine, a),
             "risk": lambda a: risk_reply(engine),
+            "limits": lambda a: limits_reply(engine, a),
             "why": lambda a: why_reply(engine, a),
             "approvals": lambda a: approvals_reply(engine, self.confirm_above),
             "help": lambda a: self._help(),
@@ -183,8 +195,14 @@ class CommandService:
             )
         if name == "ask":
             return await self._answer(" ".join(args))
+        if name == "limit":
+            return change_limit_reply(engine, args, who.actor(self.authority))
         if not args:
             raise UserError(f"needs an id — usage: {HELP[name]}")
+        if name == "limit-approve":
+            return approve_limit_reply(engine, args[0], who.actor(self.authority))
+        if name == "limit-reject":
+            return reject_limit_reply(engine, args, who.actor(self.authority))
         if name == "approve":
             outcome = await engine.approve(args[0], who.actor(self.authority))
             return Reply(f"approve {args[0]}: {outcome}")

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from gekko_agent.domain import Order
 from gekko_agent.execution.approvals import PendingApproval
-from gekko_agent.risk.governance import HumanActor
+from gekko_agent.risk.governance import HumanActor, LimitDiff, LimitProposal
 
 __all__ = ["Denial", "EngineStatus", "EngineView", "PositionRow"]
 
@@ -112,4 +112,45 @@ class EngineView(Protocol):
 
     async def cancel(self, client_order_id: str, actor: HumanActor) -> Order:
         """Cancel an open order."""
+        ...
+
+    def limits(self, prefix: str) -> list[tuple[str, str]]:
+        """Risk limits in force as (key path, value text), those under ``prefix`` when given."""
+        ...
+
+    def pending_limits(self) -> list[LimitProposal]:
+        """Limit changes waiting for people, oldest first."""
+        ...
+
+    def limit_diff(self, key: str, value: str) -> LimitDiff:
+        """What setting ``key`` to ``value`` would do; changes nothing.
+
+        Raises:
+            InvalidInput: unknown key, or a value the ``risk:`` section refuses (names the key).
+        """
+        ...
+
+    def change_limit(self, key: str, value: str, actor: HumanActor, reason: str) -> LimitProposal:
+        """A person sets a limit: applied at once, or queued when it needs another approver.
+
+        Raises:
+            InvalidInput: unknown key, or a value the ``risk:`` section refuses (names the key).
+        """
+        ...
+
+    def approve_limit(self, proposal_id: str, actor: HumanActor) -> LimitProposal:
+        """Approve a waiting limit change; it applies once enough different people approved.
+
+        Raises:
+            InvalidInput: ``actor`` already approved it (asking counts as approving).
+            DataNotFound: no such pending change.
+        """
+        ...
+
+    def reject_limit(self, proposal_id: str, actor: HumanActor, reason: str) -> LimitProposal:
+        """Drop a waiting limit change.
+
+        Raises:
+            DataNotFound: no such pending change.
+        """
         ...

@@ -8,7 +8,8 @@ asks first (see :mod:`gekko_agent.ops.telegram`). Native dialogs are a convenien
 step (:mod:`gekko_agent.ops.confirm`) is what enforces :func:`confirmation_prompt` on every medium.
 
 :func:`confirmation_prompt` is the one place that decides which commands need a second tap: halt,
-resume, flatten and reduce always; approvals when the order's notional is above ``confirm_above``.
+resume, flatten and reduce always; approvals when the order's notional is above ``confirm_above``;
+``limit`` and ``limit-approve`` when the limit change loosens risk.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from gekko_agent.ops.auth import command_name
+from gekko_agent.ops.limits import limit_confirmation
 from gekko_agent.ops.port import EngineView
 from gekko_agent.ops.replies import Button, Reply
 
@@ -65,13 +68,13 @@ def confirmation_prompt(command: str, engine: EngineView, confirm_above: Decimal
 
     Args:
         command: the command line (``halt news``, ``approve ap-1``…).
-        engine: read to find an approval's notional.
+        engine: read to find an approval's notional, or whether a limit change loosens risk.
         confirm_above: approvals above this notional need a confirmation; None: never.
     """
     words = _words(command)
     if not words:
         return None
-    name = words[0].lower().split("@")[0]
+    name = command_name(words[0])
     if name in STATE_COMMANDS:
         reason = " ".join(words[1:])
         return f"{name.capitalize()} trading" + (f" ({reason})" if reason else "") + "?"
@@ -82,7 +85,7 @@ def confirmation_prompt(command: str, engine: EngineView, confirm_above: Decimal
                 f"Approve {item.approval_id}: {item.intent.side} {item.intent.quantity} "
                 f"{item.intent.instrument_id} (~{item.notional:,.2f}, above {confirm_above:,.2f})?"
             )
-    return None
+    return limit_confirmation([name, *words[1:]], engine)
 
 
 def _clip(text: str, limit: int) -> str:

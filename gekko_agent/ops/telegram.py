@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from gekko_agent.ops.auth import Unauthorized, authorize, identify
+from gekko_agent.ops.auth import Unauthorized, authorize, command_name, identify
 from gekko_agent.ops.chat_config import TelegramConfig, TelegramMode
 from gekko_agent.ops.commands import HELP, CommandService
 from gekko_agent.ops.confirm import Confirmations
@@ -81,8 +81,8 @@ class TelegramChatops:
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder().token(token).base_url(config.base_url).job_queue(None).build()
         )
-        for name in HELP:
-            self.app.add_handler(CommandHandler(name, self._on_message))
+        for name in HELP:  # Telegram commands cannot hold `-`: /limit_approve stands for limit-approve
+            self.app.add_handler(CommandHandler(name.replace("-", "_"), self._on_message))
         self.app.add_handler(MessageHandler(filters.TEXT, self._on_message))
         self.app.add_handler(CallbackQueryHandler(self._on_button))
         self.app.add_error_handler(self._on_error)
@@ -145,7 +145,7 @@ class TelegramChatops:
         return telegram_confirm(prompt, nonce)
 
     def _prompt(self, key: str, text: str, force: bool) -> str | None:
-        name = text.strip().lstrip("/").split(" ")[0].split("@")[0].lower()
+        name = command_name(text.strip().split(" ")[0])
         try:  # only authorized people are asked to confirm; others go straight to a refusal
             authorize(self.service.config, CHANNEL, key, name)
         except Unauthorized:

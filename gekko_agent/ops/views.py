@@ -1,4 +1,5 @@
-"""The read-only commands as replies: status, positions, orders, pnl, risk, why, approvals.
+"""The read-only commands as replies: status, positions, orders, pnl, risk, why, approvals (the
+limits replies live in :mod:`gekko_agent.ops.limits`).
 
 Pure functions of an :class:`~gekko_agent.ops.port.EngineView`; the command layer answers with them and
 the ``ask`` answerer (:mod:`gekko_agent.ops.ask`) reads the same text as the model's facts, so a person
@@ -11,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from gekko_agent.errors import UserError
+from gekko_agent.ops.limits import limit_buttons, pending_limit_line
 from gekko_agent.ops.port import EngineView
 from gekko_agent.ops.replies import Button, Reply, Table
 
@@ -134,15 +136,17 @@ def why_reply(engine: EngineView, args: list[str]) -> Reply:
 
 
 def approvals_reply(engine: EngineView, confirm_above: Decimal | None) -> Reply:
-    """Orders waiting for a person, with Approve (confirm when above the threshold) and Reject."""
+    """Orders and limit changes waiting for a person, with Approve (confirm when above the threshold, or
+    when the limit change loosens risk) and Reject buttons."""
     items = engine.pending_approvals()
-    if not items:
+    limits = engine.pending_limits()
+    if not items and not limits:
         return Reply("No orders waiting for approval")
-    lines = tuple(
+    lines = [
         f"{p.approval_id}: {p.intent.side} {p.intent.quantity} {p.intent.instrument_id} "
         f"(~{money(p.notional)}) — {p.reason}; {p.intent.rationale}"
         for p in items
-    )
+    ]
     buttons: list[Button] = []
     for p in items[:5]:
         big = confirm_above is not None and p.notional > confirm_above
@@ -150,4 +154,8 @@ def approvals_reply(engine: EngineView, confirm_above: Decimal | None) -> Reply:
             Button(f"Approve {p.approval_id}", f"approve {p.approval_id}", confirm=big),
             Button(f"Reject {p.approval_id}", f"reject {p.approval_id}", danger=True),
         ]
-    return Reply(f"{len(items)} order(s) waiting", lines, buttons=tuple(buttons))
+    lines += [f"limit change {pending_limit_line(p)}" for p in limits]
+    buttons += [b for p in limits[:5] for b in limit_buttons(p)]
+    counts = [f"{len(items)} order(s)"] if items else []
+    counts += [f"{len(limits)} limit change(s)"] if limits else []
+    return Reply(" and ".join(counts) + " waiting", tuple(lines), buttons=tuple(buttons))

@@ -4,9 +4,14 @@ Who can do what:
 
 * **anyone** (the agent included) may :meth:`LimitGovernor.propose` a change; it only waits in the queue;
 * a **human** (a :class:`HumanActor`) may :meth:`~LimitGovernor.change` a limit: tightening applies at
-  once, loosening (raising a limit, disabling a check, widening a list) waits for approval;
+  once; loosening (raising a limit, disabling a check, widening a list) waits for a second person when
+  ``governance.two_approvers_to_loosen`` is on (the default), else applies at once too;
 * a change applies once enough distinct humans :meth:`~LimitGovernor.approve` it: one, or two for a
-  loosening when ``governance.two_approvers_to_loosen`` is on (the human who asked counts as one).
+  loosening when ``governance.two_approvers_to_loosen`` is on (the human who asked counts as one);
+  anyone's approval of their own change again is refused, and a human may :meth:`~LimitGovernor.reject` it.
+
+Every step returns its events for the caller to journal (who, old and new value). ``currency`` and
+``governance.*`` are not limits: they change in agent.yaml only.
 
 A :class:`HumanActor` can only be minted by an :class:`ActorAuthority`, which the composition root builds
 for the human channels (CLI, TUI, chat-ops) and never passes to the agent or its tools. Every method
@@ -23,21 +28,31 @@ shape the rules do not cover (lists, strings, enums) counts as loosening.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import difflib
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from gekko_agent.domain import LimitChanged
+from gekko_agent.domain import Event, LimitChanged, LimitChangeDecided, LimitChangeProposed
 from gekko_agent.errors import DataNotFound, InvalidInput
 from gekko_agent.risk.config import RiskConfig
 from gekko_agent.risk.limits import RiskLimits
 
-__all__ = ["ActorAuthority", "HumanActor", "LimitGovernor", "LimitProposal", "ProposalStatus", "is_loosening"]
+__all__ = [
+    "ActorAuthority",
+    "HumanActor",
+    "LimitDiff",
+    "LimitGovernor",
+    "LimitProposal",
+    "ProposalStatus",
+    "is_loosening",
+]
 
 _CAPABILITY = object()
 # numeric limits where a *higher* value is *stricter* (everywhere else higher is looser)
@@ -56,6 +71,11 @@ _HIGHER_IS_TIGHTER = frozenset(
 # limits whose change in either direction can loosen: fewer returns drop old crises from the tail, more
 # returns dilute a recent one (``var.lookback``)
 _ANY_CHANGE_LOOSENS = frozenset({"var.lookback"})
+# not limits: the currency every money limit is in, and who may change limits, come from agent.yaml only
+_FIXED = frozenset({"currency"})
+_FIXED_SECTIONS = ("governance.",)
+REASON_LIMIT = 300
+"""Characters of a proposal's reason kept (an agent's essay is cut, not stored whole)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +126,25 @@ class ProposalStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class LimitDiff:
+    """What changing one limit would do, before anything is queued (for confirmation prompts).
+
+    Attributes:
+        key: dotted path in the ``risk:`` section.
+        old: the value in force (YAML text).
+        new: the value asked for, as validated (YAML text).
+        loosening: True when it relaxes risk.
+        needs: distinct human approvals it would need.
+    """
+
+    key: str
+    old: str
+    new: str
+    loosening: bool
+    needs: int
+
+
+@dataclass(frozen=True, slots=True)
 class LimitProposal:
     """A requested limit change.
 
@@ -114,12 +153,13 @@ class LimitProposal:
         key: dotted path in the ``risk:`` section, e.g. ``order.max_notional``.
         old: the value when proposed (YAML text).
         new: the requested value (YAML text).
-        proposed_by: who asked (an agent name, or a human ``name@channel``).
+        proposed_by: who asked (``agent:<strategy>``, or a human ``name@channel``).
         reason: why.
         created_at: when.
         loosening: True when it relaxes risk.
         needs: distinct human approvals required.
         approvals: human names that approved so far.
+        approved_by: the same people as ``name@channel``, for the journal.
         status: pending, applied or rejected.
     """
 
@@ -133,16 +173,21 @@ class LimitProposal:
     loosening: bool
     needs: int
     approvals: tuple[str, ...] = ()
+    approved_by: tuple[str, ...] = ()
     status: ProposalStatus = ProposalStatus.PENDING
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, StrEnum):
         return value.value
     if value is None:
         return "null"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, default=_text, ensure_ascii=False, separators=(", ", ": "))
     return str(value)
 
 
@@ -153,6 +198,17 @@ def _get(tree: Any, parts: list[str], key: str) -> Any:
             raise InvalidInput(f"risk limit {key!r} does not exist")
         node = node[p]
     return node
+
+
+def _leaves(node: BaseModel, values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(key path, dumped value) of every field that is not itself a section, in declaration order."""
+    for name in type(node).model_fields:
+        key = f"{prefix}{name}"
+        child = getattr(node, name)
+        if isinstance(child, BaseModel):
+            yield from _leaves(child, values[name], f"{key}.")
+        else:
+            yield key, values[name]
 
 
 def is_loosening(key: str, old: Any, new: Any) -> bool:
@@ -175,6 +231,10 @@ def is_loosening(key: str, old: Any, new: Any) -> bool:
 class LimitGovernor:
     """Holds the limits in force and the queue of proposed changes (see the module docstring).
 
+    Every step returns the events to journal: :class:`~gekko_agent.domain.LimitChangeProposed` when a
+    change is queued, :class:`~gekko_agent.domain.LimitChangeDecided` for each approval or rejection, and
+    :class:`~gekko_agent.domain.LimitChanged` when a change applies (then :attr:`limits` are new).
+
     Args:
         config: the ``risk:`` section loaded from agent.yaml.
         instruments: the configured instrument ids; when given, a change that keys a limit or shock by
@@ -186,7 +246,7 @@ class LimitGovernor:
         self._instruments = None if instruments is None else frozenset(instruments)
         self._limits = RiskLimits.from_config(config)
         self._proposals: dict[str, LimitProposal] = {}
-        self._values: dict[str, Any] = {}
+        self._values: dict[str, RiskConfig] = {}
 
     @property
     def config(self) -> RiskConfig:
@@ -202,57 +262,131 @@ class LimitGovernor:
         """Proposals waiting for approval, oldest first."""
         return [p for p in self._proposals.values() if p.status is ProposalStatus.PENDING]
 
+    def entries(self, prefix: str = "") -> list[tuple[str, str]]:
+        """The limits in force as (key path, value text), all or those under ``prefix``.
+
+        ``currency`` (the unit of every money limit) comes first; ``governance.*`` is left out.
+        """
+        want = prefix.strip().removeprefix("risk.").strip(".")
+        return [
+            (k, _text(v))
+            for k, v in _leaves(self._config, self._config.model_dump(mode="python"))
+            if not k.startswith(_FIXED_SECTIONS) and (not want or k == want or k.startswith(f"{want}."))
+        ]
+
     def current(self, key: str) -> Any:
         """The value of ``key`` in force (raises InvalidInput for an unknown key)."""
+        key = key.removeprefix("risk.")
         return _get(self._config.model_dump(mode="python"), key.split("."), key)
 
-    def propose(self, key: str, value: str, proposer: str, reason: str, ts: datetime) -> LimitProposal:
+    def diff(self, key: str, value: str) -> LimitDiff:
+        """What setting ``key`` to ``value`` would do; queues nothing (raises InvalidInput when invalid)."""
+        key, _, old, new, loosening, needs = self._validate(key, value)
+        return LimitDiff(key, _text(old), _text(new), loosening, needs)
+
+    def propose(
+        self, key: str, value: str, proposer: str, reason: str, ts: datetime
+    ) -> tuple[LimitProposal, list[Event]]:
         """Queue a change (anyone, the agent included, may call this); nothing changes until approved."""
-        return self._queue(key, value, proposer, reason, ts, approvals=())
+        p = self._queue(key, value, proposer, reason, ts, approver=None)
+        return p, [self._proposed_event(p, ts)]
 
     def change(
         self, key: str, value: str, actor: HumanActor, reason: str, ts: datetime
-    ) -> tuple[LimitProposal, list[LimitChanged]]:
+    ) -> tuple[LimitProposal, list[Event]]:
         """A human changes a limit: applied now when enough approvals (tightening: one), else queued."""
-        proposal = self._queue(key, value, str(actor), reason, ts, approvals=(actor.name,))
-        return self._maybe_apply(proposal, actor, ts)
+        p = self._queue(key, value, str(actor), reason, ts, approver=actor)
+        if len(p.approvals) >= p.needs:
+            return self._apply(p, ts, waited=False)
+        return p, [self._proposed_event(p, ts)]
 
-    def approve(
-        self, proposal_id: str, actor: HumanActor, ts: datetime
-    ) -> tuple[LimitProposal, list[LimitChanged]]:
-        """Add ``actor``'s approval; applies the change once enough distinct humans approved."""
+    def approve(self, proposal_id: str, actor: HumanActor, ts: datetime) -> tuple[LimitProposal, list[Event]]:
+        """Add ``actor``'s approval; applies the change once enough distinct humans approved.
+
+        The direction is judged again against the value in force now, so a proposal that became a
+        loosening since it was asked (another change applied meanwhile) needs the loosening approvals.
+        """
         p = self._get_pending(proposal_id)
         if actor.name in p.approvals:
             raise InvalidInput(
                 f"{actor.name} already approved {proposal_id}; a second approver must be someone else"
             )
-        p = dataclasses.replace(p, approvals=(*p.approvals, actor.name))
-        self._proposals[proposal_id] = p
-        return self._maybe_apply(p, actor, ts)
+        candidate = self._values[proposal_id]
+        parts = p.key.split(".")
+        old = self.current(p.key)
+        loosening = is_loosening(p.key, old, _get(candidate.model_dump(mode="python"), parts, p.key))
+        p = dataclasses.replace(
+            p,
+            old=_text(old),
+            loosening=p.loosening or loosening,
+            needs=max(p.needs, self._needs(loosening)),
+            approvals=(*p.approvals, actor.name),
+            approved_by=(*p.approved_by, str(actor)),
+        )
+        decided = LimitChangeDecided(
+            ts=ts,
+            proposal_id=p.proposal_id,
+            key=p.key,
+            old=p.old,
+            new=p.new,
+            decision="approved",
+            actor=str(actor),
+            approvals=p.approved_by,
+            needs=p.needs,
+        )
+        if len(p.approvals) < p.needs:
+            self._proposals[proposal_id] = p
+            return p, [decided]
+        applied, events = self._apply(p, ts, waited=True)  # raises before changing anything
+        return applied, [decided, *events]
 
-    def reject(self, proposal_id: str, actor: HumanActor) -> LimitProposal:
+    def reject(
+        self, proposal_id: str, actor: HumanActor, ts: datetime, reason: str = ""
+    ) -> tuple[LimitProposal, list[Event]]:
         """Drop a pending proposal."""
         p = dataclasses.replace(self._get_pending(proposal_id), status=ProposalStatus.REJECTED)
         self._proposals[proposal_id] = p
-        return p
+        self._values.pop(proposal_id, None)
+        event = LimitChangeDecided(
+            ts=ts,
+            proposal_id=p.proposal_id,
+            key=p.key,
+            old=_text(self.current(p.key)),
+            new=p.new,
+            decision="rejected",
+            actor=str(actor),
+            reason=reason,
+            approvals=p.approved_by,
+            needs=p.needs,
+        )
+        return p, [event]
+
+    def _changeable(self, key: str) -> bool:
+        return key not in _FIXED and not key.startswith(_FIXED_SECTIONS)
+
+    def _needs(self, loosening: bool) -> int:
+        return 2 if loosening and self._config.governance.two_approvers_to_loosen else 1
 
     def _get_pending(self, proposal_id: str) -> LimitProposal:
         p = self._proposals.get(proposal_id)
         if p is None or p.status is not ProposalStatus.PENDING:
-            raise DataNotFound(f"no pending limit proposal {proposal_id!r}")
+            raise DataNotFound(f"no pending limit change {proposal_id!r} (see `limits`)")
         return p
 
-    def _queue(
-        self, key: str, value: str, proposer: str, reason: str, ts: datetime, approvals: tuple[str, ...]
-    ) -> LimitProposal:
+    def _validate(self, key: str, value: str) -> tuple[str, RiskConfig, Any, Any, bool, int]:
+        """(key, candidate config, old value, new value, loosening, approvals needed) or InvalidInput."""
         import yaml  # only on the (rare) limit-change path
 
+        key = key.strip().removeprefix("risk.")
+        self._check_key(key)
         old = self.current(key)
-        parsed = yaml.safe_load(value) if value.strip() else None
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            raise InvalidInput(f"risk.{key}: cannot read {value!r} as a value") from None
         tree = self._config.model_dump(mode="python")
         parts = key.split(".")
-        parent = _get(tree, parts[:-1], key)
-        parent[parts[-1]] = parsed
+        _get(tree, parts[:-1], key)[parts[-1]] = parsed
         try:
             candidate = RiskConfig.model_validate(tree)
         except ValidationError as exc:
@@ -263,30 +397,79 @@ class LimitGovernor:
             if unknown:
                 raise InvalidInput(unknown[0])
         new = _get(candidate.model_dump(mode="python"), parts, key)
+        if new == old:
+            raise InvalidInput(f"risk.{key} is already {_text(old)}")
         loosening = is_loosening(key, old, new)
-        needs = 2 if loosening and self._config.governance.two_approvers_to_loosen else 1
+        return key, candidate, old, new, loosening, self._needs(loosening)
+
+    def _check_key(self, key: str) -> None:
+        """Refuse unknown keys (naming the closest known one), whole sections and agent.yaml-only keys."""
+        known = [k for k, _ in _leaves(self._config, self._config.model_dump(mode="python"))]
+        inside_mapping = any(key.startswith(f"{k}.") for k in known)  # order.max_quantity.<instrument>
+        if key not in known and not inside_mapping:
+            if any(k.startswith(f"{key}.") for k in known):
+                raise InvalidInput(f"risk.{key} is a section; name one of its limits (see `limits {key}`)")
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise InvalidInput(f"unknown risk limit {key!r} ({hint}`limits` lists them)")
+        if not self._changeable(key):
+            raise InvalidInput(f"risk.{key} is changed in agent.yaml only, not by a limit command")
+
+    def _queue(
+        self, key: str, value: str, proposer: str, reason: str, ts: datetime, approver: HumanActor | None
+    ) -> LimitProposal:
+        key, candidate, old, new, loosening, needs = self._validate(key, value)
         pid = f"lim-{len(self._proposals) + 1}"
         self._values[pid] = candidate
-        p = LimitProposal(pid, key, _text(old), _text(new), proposer, reason, ts, loosening, needs, approvals)
+        p = LimitProposal(
+            pid,
+            key,
+            _text(old),
+            _text(new),
+            proposer,
+            reason[:REASON_LIMIT],
+            ts,
+            loosening,
+            needs,
+            approvals=(approver.name,) if approver is not None else (),
+            approved_by=(str(approver),) if approver is not None else (),
+        )
         self._proposals[pid] = p
         return p
 
-    def _maybe_apply(
-        self, p: LimitProposal, actor: HumanActor, ts: datetime
-    ) -> tuple[LimitProposal, list[LimitChanged]]:
-        if len(set(p.approvals)) < p.needs:
-            return p, []
+    def _apply(self, p: LimitProposal, ts: datetime, waited: bool) -> tuple[LimitProposal, list[Event]]:
+        """Install ``p``'s value of its key into the config in force (other keys stay as they are now)."""
         old_now = _text(self.current(p.key))
-        candidate: RiskConfig = self._values.pop(p.proposal_id)
+        candidate = self._values[p.proposal_id]
         tree = self._config.model_dump(mode="python")
         parts = p.key.split(".")
         _get(tree, parts[:-1], p.key)[parts[-1]] = _get(candidate.model_dump(mode="python"), parts, p.key)
-        self._config = RiskConfig.model_validate(tree)
-        self._limits = RiskLimits.from_config(self._config)
-        applied = dataclasses.replace(p, status=ProposalStatus.APPLIED)
+        try:
+            config = RiskConfig.model_validate(tree)
+        except ValidationError as exc:  # another change applied since makes this one invalid now
+            raise InvalidInput(
+                f"risk.{p.key}: {exc.errors()[0]['msg']} with the limits in force now"
+            ) from None
+        self._config, self._limits = config, RiskLimits.from_config(config)
+        del self._values[p.proposal_id]
+        applied = dataclasses.replace(p, old=old_now, status=ProposalStatus.APPLIED)
         self._proposals[p.proposal_id] = applied
-        who = "+".join(p.approvals)
+        reason = " ".join(x for x in (p.reason, f"[{p.proposal_id}]" if waited else "") if x)
         event = LimitChanged(
-            ts=ts, key=p.key, old=old_now, new=p.new, actor=who, reason=p.reason or p.proposal_id
+            ts=ts, key=p.key, old=old_now, new=p.new, actor="+".join(p.approved_by), reason=reason
         )
         return applied, [event]
+
+    def _proposed_event(self, p: LimitProposal, ts: datetime) -> LimitChangeProposed:
+        return LimitChangeProposed(
+            ts=ts,
+            proposal_id=p.proposal_id,
+            key=p.key,
+            old=p.old,
+            new=p.new,
+            actor=p.proposed_by,
+            reason=p.reason,
+            loosening=p.loosening,
+            needs=p.needs,
+            approvals=p.approved_by,
+        )

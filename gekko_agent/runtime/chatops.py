@@ -183,7 +183,7 @@ class ChatopsHub:
         self.service = service = CommandService(
             view,
             self.selection.ops,
-            ActorAuthority(),
+            ActorAuthority(trader.governor.config.governance.operators),
             ledger.append,
             trader.clock,
             ask=answerer,

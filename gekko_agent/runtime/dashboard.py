@@ -291,7 +291,7 @@ def run_dashboard_demo(
         commands = CommandService(
             view,
             cfg.ops,
-            ActorAuthority(),
+            ActorAuthority(system.trader.governor.config.governance.operators),
             tee.append,
             system.clock,
             confirm_above=cfg.approvals.confirm_above_notional,

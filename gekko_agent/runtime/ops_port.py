@@ -4,7 +4,10 @@ Read-mostly: it reads the Trader's marks, portfolio, orders and risk state, the 
 the ledger (for ``why``). Its few actions go through the same doors as everything else: state changes
 through the trading state machine with a HumanActor, approvals through a fresh risk check, cancels
 through :meth:`Trader.cancel <gekko_agent.runtime.trader.Trader.cancel>` (the risk engine's cancel-rate
-check, then the ExecutionEngine).
+check, then the ExecutionEngine), limit changes through the Trader's
+:class:`~gekko_agent.risk.governance.LimitGovernor` with a HumanActor
+(:meth:`Trader.record_limits <gekko_agent.runtime.trader.Trader.record_limits>` installs what applies and
+journals every step).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound, UserEr
 from gekko_agent.execution.approvals import ApprovalQueue, PendingApproval
 from gekko_agent.ledger import Queryable, decision_trail, describe, order_trail
 from gekko_agent.ops.port import Denial, EngineStatus, PositionRow
-from gekko_agent.risk.governance import HumanActor
+from gekko_agent.risk.governance import HumanActor, LimitDiff, LimitProposal
 from gekko_agent.risk.outcomes import Denied, outcome_name, to_event
 from gekko_agent.risk.reports import limit_usage, var_report
 from gekko_agent.runtime.trader import Trader
@@ -229,3 +232,36 @@ class TraderView:
         if done.order is None:
             raise UserError(f"risk denies the cancel: {done.decision.explanation}")
         return done.order
+
+    def limits(self, prefix: str) -> list[tuple[str, str]]:
+        """Risk limits in force by key path."""
+        return self.trader.governor.entries(prefix)
+
+    def pending_limits(self) -> list[LimitProposal]:
+        """Limit changes waiting for people."""
+        return self.trader.governor.pending()
+
+    def limit_diff(self, key: str, value: str) -> LimitDiff:
+        """What setting ``key`` to ``value`` would do (for the confirmation prompt)."""
+        return self.trader.governor.diff(key, value)
+
+    def change_limit(self, key: str, value: str, actor: HumanActor, reason: str) -> LimitProposal:
+        """A person sets a limit: in force before the next risk check, or queued for a second approver."""
+        t = self.trader
+        proposal, events = t.governor.change(key, value, actor, reason, t.clock.now())
+        t.record_limits(events)
+        return proposal
+
+    def approve_limit(self, proposal_id: str, actor: HumanActor) -> LimitProposal:
+        """A person approves a waiting limit change; it applies once enough different people approved."""
+        t = self.trader
+        proposal, events = t.governor.approve(proposal_id, actor, t.clock.now())
+        t.record_limits(events)
+        return proposal
+
+    def reject_limit(self, proposal_id: str, actor: HumanActor, reason: str) -> LimitProposal:
+        """A person drops a waiting limit change."""
+        t = self.trader
+        proposal, events = t.governor.reject(proposal_id, actor, t.clock.now(), reason)
+        t.record_limits(events)
+        return proposal

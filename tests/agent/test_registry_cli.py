@@ -60,7 +60,7 @@ async def test_untrusted_output_is_enveloped_and_cannot_close_the_envelope() -> 
 def test_builtin_registry_separates_read_only_from_trading_tools() -> None:
     reg = builtin_registry(("market", "portfolio", "orders", "risk", "forecast"))
     trading = {t.name for t in reg.tools() if not t.read_only}
-    assert trading == {"propose_orders", "cancel_order"}
+    assert trading == {"propose_orders", "cancel_order", "propose_limit_change"}
     assert "propose_orders" not in builtin_registry(include_trading=False)
 
 

@@ -8,7 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from gekko_agent.domain import LimitChanged, OrderSide, TradingStateChanged, encode
+from gekko_agent.domain import (
+    LimitChanged,
+    LimitChangeDecided,
+    LimitChangeProposed,
+    OrderSide,
+    TradingStateChanged,
+    encode,
+)
 from gekko_agent.errors import DataNotFound, InvalidInput
 from gekko_agent.risk import (
     ActorAuthority,
@@ -125,7 +132,7 @@ def test_tightening_by_a_human_applies_at_once() -> None:
     assert p.status is ProposalStatus.APPLIED
     assert events == [
         LimitChanged(
-            ts=NOW, key="order.max_notional", old="10000", new="5000", actor="alice", reason="calmer"
+            ts=NOW, key="order.max_notional", old="10000", new="5000", actor="alice@cli", reason="calmer"
         )
     ]
     assert gov.limits.order_max_notional == D(5000)
@@ -134,41 +141,114 @@ def test_tightening_by_a_human_applies_at_once() -> None:
 def test_loosening_needs_two_distinct_approvers() -> None:
     gov = LimitGovernor(RiskConfig())
     p, events = gov.change("order.max_notional", "50000", ALICE, "bigger", NOW)
-    assert (p.status, p.loosening, p.needs, events) == (ProposalStatus.PENDING, True, 2, [])
-    with pytest.raises(InvalidInput):
+    assert (p.status, p.loosening, p.needs) == (ProposalStatus.PENDING, True, 2)
+    [asked] = events
+    assert isinstance(asked, LimitChangeProposed) and asked.actor == "alice@cli"
+    with pytest.raises(InvalidInput, match="someone else"):
         gov.approve(p.proposal_id, ALICE, NOW)
+    assert gov.limits.order_max_notional == D(10000)
     p2, events = gov.approve(p.proposal_id, BOB, NOW)
     assert p2.status is ProposalStatus.APPLIED
-    assert events[0].actor == "alice+bob"
+    decided, changed = events
+    assert isinstance(decided, LimitChangeDecided) and decided.approvals == ("alice@cli", "bob@slack")
+    assert isinstance(changed, LimitChanged)
+    assert (changed.actor, changed.old, changed.new) == ("alice@cli+bob@slack", "10000", "50000")
+    assert changed.reason == "bigger [lim-1]"
     assert gov.limits.order_max_notional == D(50000)
 
 
 def test_agent_proposal_waits_for_approval() -> None:
     gov = LimitGovernor(RiskConfig.model_validate({"governance": {"two_approvers_to_loosen": False}}))
-    p = gov.propose("var.max_var", "9000", "agent:llm", "more room", NOW)
-    assert p.status is ProposalStatus.PENDING
+    p, events = gov.propose("var.max_var", "9000", "agent:llm", "more room", NOW)
+    assert p.status is ProposalStatus.PENDING and p.approvals == ()
+    assert encode(events[0])["actor"] == "agent:llm" and events[0].kind == "limit_change_proposed"
     assert gov.limits.max_var == D(5000)
     assert gov.pending() == [p]
     applied, events = gov.approve(p.proposal_id, ALICE, NOW)
     assert applied.status is ProposalStatus.APPLIED
-    assert encode(events[0])["new"] == "9000"
+    assert encode(events[-1])["new"] == "9000" and encode(events[-1])["actor"] == "alice@cli"
+
+
+def test_agent_loosening_needs_two_humans_when_configured() -> None:
+    gov = LimitGovernor(RiskConfig())
+    p, _ = gov.propose("var.max_var", "9000", "agent:llm", "more room", NOW)
+    once, events = gov.approve(p.proposal_id, ALICE, NOW)
+    assert once.status is ProposalStatus.PENDING and [e.kind for e in events] == ["limit_change_decided"]
+    assert gov.limits.max_var == D(5000)
+    done, events = gov.approve(p.proposal_id, BOB, NOW)
+    assert done.status is ProposalStatus.APPLIED and events[-1].kind == "limit_changed"
+
+
+def test_approval_judges_direction_against_the_value_in_force_now() -> None:
+    gov = LimitGovernor(RiskConfig())
+    p, _ = gov.propose("order.max_notional", "8000", "agent:llm", "a bit less", NOW)
+    assert (p.loosening, p.needs) == (False, 1)
+    gov.change("order.max_notional", "5000", ALICE, "much less", NOW)
+    again, _ = gov.approve(p.proposal_id, BOB, NOW)  # 5000 → 8000 loosens now: one is not enough
+    assert (again.status, again.loosening, again.needs) == (ProposalStatus.PENDING, True, 2)
+    assert gov.limits.order_max_notional == D(5000)
 
 
 def test_rejected_proposal_cannot_be_approved() -> None:
     gov = LimitGovernor(RiskConfig())
-    p = gov.propose("breakers.daily_loss.enabled", "false", "agent:llm", "", NOW)
+    p, _ = gov.propose("breakers.daily_loss.enabled", "false", "agent:llm", "", NOW)
     assert p.loosening
-    gov.reject(p.proposal_id, ALICE)
+    rejected, [event] = gov.reject(p.proposal_id, ALICE, NOW, "no")
+    assert rejected.status is ProposalStatus.REJECTED
+    assert isinstance(event, LimitChangeDecided)
+    assert (event.decision, event.actor, event.old, event.new) == ("rejected", "alice@cli", "true", "false")
     with pytest.raises(DataNotFound):
         gov.approve(p.proposal_id, BOB, NOW)
+    assert gov.pending() == []
 
 
-def test_invalid_or_unknown_limit_change_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "order.max_notionl",
+            "1",
+            r"unknown risk limit 'order.max_notionl' \(did you mean order.max_notional\?",
+        ),
+        ("order", "1", r"risk.order is a section"),
+        ("order.max_notional", "-5", r"^risk.order.max_notional: .*greater than 0"),
+        ("order.max_notional", "lots", r"^risk.order.max_notional: "),
+        ("order.max_notional", "{a: [", r"^risk.order.max_notional: cannot read"),
+        ("order.max_notional", "10000", r"^risk.order.max_notional is already 10000"),
+        ("currency", "EUR", r"^risk.currency is changed in agent.yaml only"),
+        (
+            "governance.two_approvers_to_loosen",
+            "false",
+            r"^risk.governance.two_approvers_to_loosen is changed",
+        ),
+    ],
+)
+def test_invalid_or_unknown_limit_change_is_refused_in_one_line_naming_the_key(
+    key: str, value: str, message: str
+) -> None:
     gov = LimitGovernor(RiskConfig())
-    with pytest.raises(InvalidInput):
-        gov.propose("order.max_notionl", "1", "agent:llm", "", NOW)
-    with pytest.raises(InvalidInput):
-        gov.change("order.max_notional", "-5", ALICE, "", NOW)
+    for attempt in (
+        lambda: gov.propose(key, value, "agent:llm", "", NOW),
+        lambda: gov.change(key, value, ALICE, "", NOW),
+        lambda: gov.diff(key, value),
+    ):
+        with pytest.raises(InvalidInput, match=message) as info:
+            attempt()
+        assert "\n" not in str(info.value)
+    assert gov.pending() == [] and gov.config == RiskConfig()
+
+
+def test_entries_list_every_changeable_limit_by_key_path() -> None:
+    gov = LimitGovernor(RiskConfig())
+    entries = dict(gov.entries())
+    assert next(iter(entries)) == "currency"
+    assert entries["order.max_notional"] == "10000"
+    assert entries["breakers.daily_loss.enabled"] == "true"
+    assert not [k for k in entries if k.startswith("governance")]
+    assert [k for k, _ in gov.entries("risk.var")] == [k for k in entries if k.startswith("var.")]
+    for key in entries:
+        if key != "currency":
+            assert gov.current(key) is not None or entries[key] == "null"
 
 
 def test_loosening_direction_follows_the_field() -> None:
@@ -232,14 +312,18 @@ def test_change_of_window_horizon_or_lookback_follows_the_two_approver_rule(
     p, events = gov.change(key, value, ALICE, "tune", NOW)
     assert p.loosening is loosening
     if loosening:
-        assert (p.status, p.needs, events) == (ProposalStatus.PENDING, 2, [])
+        assert (p.status, p.needs, [e.kind for e in events]) == (
+            ProposalStatus.PENDING,
+            2,
+            ["limit_change_proposed"],
+        )
         assert gov.current(key) == before
         applied, events = gov.approve(p.proposal_id, BOB, NOW)
         assert applied.status is ProposalStatus.APPLIED
     else:
         assert p.status is ProposalStatus.APPLIED
     assert gov.current(key) == int(value)
-    assert events[0].key == key
+    assert encode(events[-1])["key"] == key
 
 
 def test_governor_refuses_a_limit_keyed_by_an_unconfigured_instrument() -> None:
