@@ -77,7 +77,10 @@ class Arbitrage:
 
     def __init__(self, name: str, instruments: tuple[InstrumentId, ...], params: Params) -> None:
         if len(instruments) != 2:
-            raise ValueError(f"arbitrage trades exactly two instruments, got {len(instruments)}")
+            raise ValueError(
+                "arbitrage trades exactly two instruments (the same base on two quote currencies or "
+                f"venues), got {len(instruments)}"
+            )
         self.name = name
         self.instruments = instruments
         self.params = params

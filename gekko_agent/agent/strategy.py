@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import re
 import sys
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,9 +35,9 @@ from gekko_agent.domain import (
     Quantity,
     new_id,
 )
-from gekko_agent.errors import ConfigError
+from gekko_agent.errors import ConfigError, InvalidInput
 
-__all__ = ["Strategy", "StrategyContext", "load_strategy"]
+__all__ = ["Strategy", "StrategyContext", "load_strategy", "strategy_params_model"]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -100,18 +101,32 @@ class Strategy(Protocol):
         ...
 
 
+def _exec_user_file(local: Path, name: str) -> ModuleType:
+    """Import a user's strategy file; any error in it becomes one line naming the file and line."""
+    spec = importlib.util.spec_from_file_location(f"gekko_user_strategy_{name}", local)
+    if spec is None or spec.loader is None:
+        raise ConfigError(str(local), "", "cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the module's annotations through it
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        del sys.modules[spec.name]
+        raise InvalidInput(f"{local}: line {exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # a user's file may raise anything while it imports
+        del sys.modules[spec.name]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == local]
+        where = f"line {frames[-1].lineno}: " if frames else ""
+        raise InvalidInput(f"{local}: {where}{type(exc).__name__}: {exc}") from None
+    return module
+
+
 def _module(name: str, search: Path | None) -> ModuleType:
     if not _NAME.match(name):
         raise ConfigError("agent.yaml", "strategies.name", f"{name!r} is not a valid strategy name")
     local = (search or Path.cwd() / "strategies") / f"{name}.py"
     if local.is_file():
-        spec = importlib.util.spec_from_file_location(f"gekko_user_strategy_{name}", local)
-        if spec is None or spec.loader is None:
-            raise ConfigError(str(local), "", "cannot be loaded as a Python module")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # pydantic resolves the module's annotations through it
-        spec.loader.exec_module(module)
-        return module
+        return _exec_user_file(local, name)
     try:
         return importlib.import_module(f"gekko_agent.strategies.{name}")
     except ModuleNotFoundError as exc:
@@ -122,6 +137,24 @@ def _module(name: str, search: Path | None) -> ModuleType:
         ) from None
 
 
+def _parts(name: str, module: ModuleType) -> tuple[type[BaseModel], Callable[..., Strategy]]:
+    params_model: type[BaseModel] | None = getattr(module, "Params", None)
+    create: Callable[..., Strategy] | None = getattr(module, "create", None)
+    if params_model is None or create is None:
+        raise ConfigError(f"strategies/{name}.py", "", "a strategy module must define `Params` and `create`")
+    return params_model, create
+
+
+def strategy_params_model(name: str, *, search: Path | None = None) -> type[BaseModel]:
+    """The ``Params`` model of strategy ``name`` (to see which parameters it takes).
+
+    Raises:
+        ConfigError: unknown strategy, or a module without ``Params`` and ``create``.
+        InvalidInput: a user's strategy file that does not import (syntax error, ...).
+    """
+    return _parts(name, _module(name, search))[0]
+
+
 def load_strategy(
     name: str, instruments: Sequence[InstrumentId], params: Mapping[str, Any], *, search: Path | None = None
 ) -> Strategy:
@@ -129,12 +162,10 @@ def load_strategy(
 
     Raises:
         ConfigError: unknown strategy, or a parameter that is unknown or of the wrong type.
+        InvalidInput: a user's strategy file that does not import, or a strategy that refuses the
+            instruments or parameters it was given (``arbitrage`` on one instrument).
     """
-    module = _module(name, search)
-    params_model: type[BaseModel] | None = getattr(module, "Params", None)
-    create: Callable[..., Strategy] | None = getattr(module, "create", None)
-    if params_model is None or create is None:
-        raise ConfigError(f"strategies/{name}.py", "", "a strategy module must define `Params` and `create`")
+    params_model, create = _parts(name, _module(name, search))
     try:
         parsed = params_model.model_validate(dict(params))
     except ValidationError as exc:
@@ -142,4 +173,8 @@ def load_strategy(
         loc = ".".join(str(p) for p in err["loc"])
         msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError("agent.yaml", f"strategies.{name}.params.{loc}", msg) from None
-    return create(name, tuple(instruments), parsed)
+    try:
+        return create(name, tuple(instruments), parsed)
+    except ValueError as exc:  # a strategy refuses its instruments or parameters this way
+        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput(f"strategy {name!r} on {', '.join(instruments)}: {problem}") from None

@@ -35,7 +35,13 @@ from gekko_agent.market.bararray import BarArray, FloatArray, IntArray
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
 
-__all__ = ["ProgressFn", "parse_csv"]
+__all__ = ["TIME_FORMATS", "ProgressFn", "parse_csv"]
+
+TIME_FORMATS = (
+    "accepted: ISO 8601 (2023-03-01, 2023-03-01 12:00, 2023-03-01T12:00:00Z), unix seconds, ms, us "
+    "or ns, or day first 01.03.2023 12:00[:00[.000]]"
+)
+"""The time layouts a CSV file may use, as error messages say them."""
 
 ProgressFn = Callable[[int, int], None]
 """Called as ``progress(bytes_read, bytes_total)`` while a file is read."""
@@ -164,7 +170,8 @@ class _Reader:
                 if not _looks_like_time(row[0].strip()):
                     raise InvalidInput(
                         f"{self.path}: line {reader.line_num}: no header naming time, open, high, low, "
-                        f"close, volume, and the first field {row[0].strip()!r} is not a time"
+                        f"close, volume, and the first field {row[0].strip()!r} is not a time "
+                        f"({TIME_FORMATS})"
                     )
                 columns = {"time": 0, **{f: i + 1 for i, f in enumerate(_FIELDS)}}
             order = [columns[f] for f in _FIELDS]
@@ -203,7 +210,9 @@ class _Reader:
             try:
                 out[i] = parse(text)
             except ValueError:
-                raise self.fail(f"time {text!r} is not like {first!r}", i) from None
+                if i == 0:
+                    raise self.fail(f"time {text!r} is not a time Gekko reads; {TIME_FORMATS}", i) from None
+                raise self.fail(f"time {text!r} is not like the first row's {first!r}", i) from None
         return out
 
     def _unix(self) -> IntArray:
@@ -313,7 +322,10 @@ def parse_csv(
             )
     if interval is None:
         if len(ts) < 2:
-            raise reader.fail("cannot infer the bar interval from a single row; pass interval")
+            raise reader.fail(
+                "cannot infer the bar interval from a single row; give it "
+                "(gekko backtest --interval SECONDS, or load_csv(..., interval=...))"
+            )
         gaps, counts = np.unique(np.abs(np.diff(ts)), return_counts=True)
         interval = max(1, int(gaps[int(np.argmax(counts))]) // 10**9)
     return BarArray(

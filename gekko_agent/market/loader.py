@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gekko_agent.domain.instruments import InstrumentId
-from gekko_agent.errors import DataNotFound
+from gekko_agent.errors import DataNotFound, InvalidInput
 from gekko_agent.market.bararray import BarArray, TimeLike
 from gekko_agent.market.cache import DEFAULT_CACHE, BarCache
 from gekko_agent.market.catalog import Dataset, get_dataset
@@ -42,8 +42,12 @@ def _load(
     cache: BarCache | None,
     progress: ProgressFn | None,
 ) -> BarArray:
-    if not path.is_file():
+    if path.is_dir():
+        raise InvalidInput(f"{path}: is a directory, not a CSV file")
+    if not path.exists():
         raise DataNotFound(f"{path}: no such file")
+    if not path.is_file():
+        raise InvalidInput(f"{path}: is not a regular file")
     bars = cache.get(path, iid) if cache is not None else None
     if bars is None:
         bars = parse_csv(path, instrument_id=iid, interval=interval, progress=progress)
@@ -115,7 +119,8 @@ def load_csv(
 
     Raises:
         DataNotFound: the file does not exist.
-        InvalidInput: a malformed file or row; one line naming the file, the line and the problem.
+        InvalidInput: a directory, a malformed file or row; one line naming the file, the line and the
+            problem.
     """
     file = Path(path).expanduser()
     iid = instrument or f"{file.name.split('.')[0]}@csv"

@@ -7,18 +7,18 @@ fees) and a list of :class:`RoundTrip` trades; :func:`write_report` writes them 
 ``report.html`` (plots inlined as base64 PNG, no external assets), so a person looks rather than
 reads. matplotlib is imported only by :func:`write_report`.
 
-Conventions: a round trip starts when an instrument's position leaves zero and ends when it is back
-to zero (a fill through zero closes one and opens the next); its PnL is in the instrument's quote
-currency, net of the fees of its fills (fees in the quote currency; others are not deducted).
-Exposure is the share of the reported time during which any position was open. Turnover is traded
-notional over mean equity (quote currencies taken at par with the account currency).
+Conventions: round trips are defined in :mod:`gekko_agent.runtime.trades` (flat to flat per
+instrument, PnL net of the fees of its fills, in the quote currency). Exposure is the share of the
+reported time during which any position was open. Turnover is traded notional over mean equity
+(quote currencies taken at par with the account currency). :func:`summary_lines` is the same
+report as text, for the terminal.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -26,153 +26,34 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gekko_agent.domain import Fill, OrderSide
-from gekko_agent.runtime.metrics import RunReport, max_drawdown, sharpe_ratio
+from gekko_agent.errors import InvalidInput
+from gekko_agent.runtime.metrics import (
+    RunReport,
+    cagr,
+    exposure,
+    max_drawdown,
+    median_spacing,
+    sharpe_ratio,
+    sortino_ratio,
+    turnover,
+)
 from gekko_agent.runtime.trader import Trader
+from gekko_agent.runtime.trades import RoundTrip, round_trips
 
-__all__ = ["Metrics", "ReportPaths", "RoundTrip", "analyze", "equity_curve", "round_trips", "write_report"]
+__all__ = [
+    "Metrics",
+    "ReportPaths",
+    "RoundTrip",
+    "analyze",
+    "equity_curve",
+    "prepare_report_dir",
+    "round_trips",
+    "summary_lines",
+    "write_report",
+]
 
 _YEAR_SECONDS = 365.25 * 24 * 3600
 Curve = Sequence[tuple[datetime, Decimal]]
-
-
-@dataclass(frozen=True, slots=True)
-class RoundTrip:
-    """One position from flat back to flat on one instrument.
-
-    Attributes:
-        instrument_id: what was traded.
-        direction: ``long`` or ``short``.
-        entry_ts: time of the first fill.
-        exit_ts: time of the last fill.
-        quantity: base units at the largest position.
-        entry_price: volume-weighted price of the fills that opened it.
-        exit_price: volume-weighted price of the fills that closed it.
-        fees: fees of its fills in the quote currency.
-        pnl: (exit - entry) x quantity x direction, less ``fees`` (quote currency).
-        return_pct: ``pnl`` over the entry notional.
-    """
-
-    instrument_id: str
-    direction: str
-    entry_ts: datetime
-    exit_ts: datetime
-    quantity: Decimal
-    entry_price: Decimal
-    exit_price: Decimal
-    fees: Decimal
-    pnl: Decimal
-    return_pct: Decimal
-
-
-class _Open:
-    """A round trip being built from fills."""
-
-    def __init__(self, fill: Fill, sign: int) -> None:
-        self.sign = sign
-        self.entry_ts = fill.ts
-        self.in_qty = self.out_qty = Decimal(0)
-        self.in_value = self.out_value = self.fees = Decimal(0)
-        self.position = Decimal(0)
-
-    def add(self, fill: Fill, qty: Decimal) -> None:
-        signed = qty if fill.side is OrderSide.BUY else -qty
-        if signed * self.sign > 0:
-            self.in_qty += qty
-            self.in_value += qty * fill.price
-        else:
-            self.out_qty += qty
-            self.out_value += qty * fill.price
-        quote = fill.instrument_id.partition("@")[0].partition("/")[2]
-        if fill.fee.currency == quote and fill.quantity:
-            self.fees += fill.fee.amount * qty / fill.quantity
-        self.position += signed
-
-    def close(self, iid: str, ts: datetime) -> RoundTrip:
-        entry = self.in_value / self.in_qty
-        exit_ = self.out_value / self.out_qty
-        gross = (self.out_value - self.in_value) * self.sign
-        pnl = gross - self.fees
-        return RoundTrip(
-            instrument_id=iid,
-            direction="long" if self.sign > 0 else "short",
-            entry_ts=self.entry_ts,
-            exit_ts=ts,
-            quantity=self.in_qty,
-            entry_price=entry,
-            exit_price=exit_,
-            fees=self.fees,
-            pnl=pnl,
-            return_pct=pnl / self.in_value if self.in_value else Decimal(0),
-        )
-
-
-def round_trips(fills: Sequence[Fill]) -> list[RoundTrip]:
-    """Closed round trips, in the order they closed (a position still open at the end is left out)."""
-    open_: dict[str, _Open] = {}
-    done: list[RoundTrip] = []
-    for fill in fills:
-        qty: Decimal = fill.quantity
-        sign = 1 if fill.side is OrderSide.BUY else -1
-        trip = open_.get(fill.instrument_id)
-        if trip is None:
-            open_[fill.instrument_id] = trip = _Open(fill, sign)
-        if sign * trip.sign < 0 and qty > abs(trip.position):
-            rest = qty - abs(trip.position)
-            trip.add(fill, abs(trip.position))
-            done.append(trip.close(fill.instrument_id, fill.ts))
-            open_[fill.instrument_id] = trip = _Open(fill, sign)
-            qty = rest
-        trip.add(fill, qty)
-        if trip.position == 0:
-            done.append(trip.close(fill.instrument_id, fill.ts))
-            del open_[fill.instrument_id]
-    return done
-
-
-def _exposure(fills: Sequence[Fill], start: datetime, end: datetime) -> float:
-    """Share of [start, end] during which any instrument's position was not zero."""
-    total = (end - start).total_seconds()
-    if total <= 0:
-        return 0.0
-    positions: dict[str, Decimal] = {}
-    in_market = 0.0
-    since: datetime | None = None
-    for f in fills:
-        was_open = any(positions.values())
-        positions[f.instrument_id] = positions.get(f.instrument_id, Decimal(0)) + (
-            f.quantity if f.side is OrderSide.BUY else -f.quantity
-        )
-        now_open = any(positions.values())
-        if now_open and not was_open:
-            since = max(f.ts, start)
-        elif was_open and not now_open and since is not None:
-            in_market += max(0.0, (min(f.ts, end) - since).total_seconds())
-            since = None
-    if since is not None:
-        in_market += max(0.0, (end - since).total_seconds())
-    return min(1.0, in_market / total)
-
-
-def _sortino(values: Sequence[float], sample_seconds: float) -> float:
-    """Annualized Sortino ratio of simple returns (target 0); 0 when there is no downside."""
-    rets = [b / a - 1.0 for a, b in itertools.pairwise(values) if a]
-    if len(rets) < 2:
-        return 0.0
-    downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in rets) / len(rets))
-    if downside <= 0:
-        return 0.0
-    return (sum(rets) / len(rets)) / downside * math.sqrt(_YEAR_SECONDS / sample_seconds)
-
-
-def _cagr(start: float, final: float, years: float) -> float:
-    """Compound annual growth; inf when a short run's growth overflows, 0 when undefined."""
-    if years <= 0 or start <= 0 or final <= 0:
-        return 0.0
-    try:
-        return float((final / start) ** (1.0 / years) - 1.0)
-    except OverflowError:
-        return math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,26 +123,22 @@ def analyze(
     start = report.start or (curve[0][0] if curve else None)
     end = report.end or (curve[-1][0] if curve else None)
     seconds = (end - start).total_seconds() if start and end else 0.0
-    trips = round_trips(report.trades)
+    trips = round_trips(report.fills)
     s0, s1 = float(report.start_equity), float(report.final_equity)
-    total = s1 / s0 - 1.0 if s0 else 0.0
-    cagr = _cagr(s0, s1, seconds / _YEAR_SECONDS)
-    mean_eq = sum(floats) / len(floats) if floats else 0.0
-    notional = sum(float(f.quantity * f.price) for f in report.trades)
     metrics = Metrics(
         start_equity=s0,
         final_equity=s1,
-        total_return=total,
-        cagr=cagr,
+        total_return=s1 / s0 - 1.0 if s0 else 0.0,
+        cagr=cagr(s0, s1, seconds),
         sharpe=sharpe_ratio(values, sample_seconds),
-        sortino=_sortino(floats, sample_seconds),
+        sortino=sortino_ratio(floats, sample_seconds),
         max_drawdown=float(max_drawdown(values)),
         round_trips=len(trips),
         win_rate=sum(1 for t in trips if t.pnl > 0) / len(trips) if trips else 0.0,
-        exposure=_exposure(report.trades, start, end) if start and end else 0.0,
-        turnover=notional / mean_eq if mean_eq else 0.0,
+        exposure=exposure(report.fills, start, end) if start and end else 0.0,
+        turnover=turnover(report.fills, floats),
         fees=float(report.fees),
-        fills=len(report.trades),
+        fills=len(report.fills),
         days=seconds / 86400,
     )
     return metrics, trips
@@ -305,13 +182,17 @@ def write_report(
         report: the run's summary (``run_backtest``'s result).
         source: the run's Trader (its sampled equity curve is used) or a (time, equity) curve.
         out_dir: folder to write into (created when missing; files are overwritten).
+
+    Raises:
+        InvalidInput: ``out_dir`` is a file, or cannot be created or written.
         title: heading of the HTML page.
     """
     from gekko_agent.runtime.report_html import render_html, render_pngs
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_report_dir(out_dir)
     curve = equity_curve(source, report)
-    sample = float(source.equity.sample_seconds) if isinstance(source, Trader) else _spacing(curve)
+    default = float(source.equity.sample_seconds) if isinstance(source, Trader) else 300.0
+    sample = median_spacing([t for t, _ in curve], default)
     metrics, trips = analyze(report, curve, sample)
     paths = ReportPaths(
         html=out_dir / "report.html",
@@ -323,14 +204,75 @@ def write_report(
     equity_png, drawdown_png = render_pngs(curve)
     paths.equity_png.write_bytes(equity_png)
     paths.drawdown_png.write_bytes(drawdown_png)
-    summary = {k: v for k, v in report.to_json().items() if k != "trades"}
+    summary = {k: v for k, v in report.to_json().items() if k not in ("trades", "fills")}
     paths.metrics_json.write_text(json.dumps({"metrics": metrics.to_json(), "run": summary}, indent=2) + "\n")
     paths.trades_csv.write_text(_trades_csv(trips))
     paths.html.write_text(render_html(title, metrics, trips, equity_png, drawdown_png, summary))
     return paths
 
 
-def _spacing(curve: Curve) -> float:
-    """Median spacing of a curve in seconds (300 when it cannot be told)."""
-    gaps = sorted((b[0] - a[0]).total_seconds() for a, b in itertools.pairwise(curve))
-    return gaps[len(gaps) // 2] if gaps and gaps[len(gaps) // 2] > 0 else 300.0
+def prepare_report_dir(out_dir: Path) -> Path:
+    """Create the report folder (or check the one there) before a run, so a bad path fails at once.
+
+    Raises:
+        InvalidInput: ``out_dir`` is a file, lies under a file, or cannot be created or written.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"--report: {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InvalidInput(f"--report: {out_dir} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise InvalidInput(f"--report: {out_dir} lies under a file, not a folder") from None
+    except OSError as exc:
+        raise InvalidInput(f"--report: cannot create {out_dir} ({exc.strerror})") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise InvalidInput(f"--report: cannot write into {out_dir} (permission denied)")
+    return out_dir
+
+
+def _price(value: Decimal) -> str:
+    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.5f}"
+
+
+def _pct(value: float | Decimal) -> str:
+    number = float(value)
+    return f"{number:.2%}" if math.isfinite(number) else "n/a"
+
+
+def summary_lines(result: RunReport, title: str, *, max_trades: int = 10) -> list[str]:
+    """The plain-text report of a backtest: every metric, then the latest round trips."""
+    period = (
+        f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M} UTC"
+        if result.start and result.end
+        else "no marks"
+    )
+    trips = result.trades
+    wins = sum(1 for t in trips if t.pnl > 0)
+    lines = [
+        f"{title}: {period}, {result.bars:,} bars",
+        f"equity {result.start_equity:,.2f} → {result.final_equity:,.2f}; fees {result.fees:,.2f}",
+        f"total return {_pct(result.total_return)}  CAGR {_pct(result.cagr)}  Sharpe {result.sharpe:.2f}  "
+        f"Sortino {result.sortino:.2f}  max drawdown {_pct(result.max_drawdown)}",
+        f"win rate {_pct(result.win_rate)} ({wins} of {len(trips)} round trips)  exposure "
+        f"{_pct(result.exposure)}  turnover {result.turnover:.2f}x",
+        f"{len(result.fills)} fills; intents {result.intents}: approved {result.approved}, "
+        f"resized {result.resized}, denied {result.denied} by risk",
+    ]
+    if not trips:
+        return [*lines, "no round trips (no position was opened and closed)"]
+    shown = trips[-max_trades:]
+    more = (
+        f" (the last {len(shown)} of {len(trips)}; all with --json or --report)"
+        if len(trips) > len(shown)
+        else ""
+    )
+    lines.append(f"round trips{more}:")
+    for t in shown:
+        lines.append(
+            f"  {t.direction:<5} {t.instrument_id}  {t.entry_ts:%Y-%m-%d %H:%M} @ {_price(t.entry_price)} → "
+            f"{t.exit_ts:%Y-%m-%d %H:%M} @ {_price(t.exit_price)}  qty {t.quantity}  "
+            f"pnl {t.pnl:+,.2f}  fees {t.fees:,.2f}"
+        )
+    return lines

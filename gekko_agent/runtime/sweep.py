@@ -21,15 +21,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ValidationError
 
 from gekko_agent.config import GekkoConfig
 from gekko_agent.errors import GekkoError, InvalidInput
 from gekko_agent.market.bararray import BarArray, to_ns
 from gekko_agent.market.loader import load_bars
+from gekko_agent.runtime.backtest import Leg, backtest_sources, check_window, run_backtest, strategy_params
 
 __all__ = ["SweepResult", "parse_grid", "run_grid", "sma_cross_vectorized"]
 
@@ -79,12 +82,10 @@ def _combinations(grid: Grid) -> list[dict[str, str]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
-def _event_one(job: tuple[GekkoConfig, str, str, dict[str, str], dict[str, Any]]) -> SweepResult:
-    from gekko_agent.runtime.backtest import run_backtest
-
-    base, strategy, dataset, params, kwargs = job
+def _event_one(job: tuple[GekkoConfig, str, dict[str, str], dict[str, Any]]) -> SweepResult:
+    base, strategy, params, kwargs = job
     try:
-        r = run_backtest(base, strategy=strategy, dataset=dataset, params=params, **kwargs)
+        r = run_backtest(base, strategy=strategy, params=params, **kwargs)
     except GekkoError as exc:
         return SweepResult(params, "event", error=str(exc))
     metrics = {
@@ -93,7 +94,7 @@ def _event_one(job: tuple[GekkoConfig, str, str, dict[str, str], dict[str, Any]]
         "max_drawdown": float(r.max_drawdown),
         "final_equity": float(r.final_equity),
         "fees": float(r.fees),
-        "fills": len(r.trades),
+        "fills": len(r.fills),
     }
     return SweepResult(params, "event", metrics)
 
@@ -162,20 +163,27 @@ def sma_cross_vectorized(
 
 
 def _numpy_all(
-    base: GekkoConfig, dataset: str, combos: list[dict[str, str]], kwargs: dict[str, Any]
+    base: GekkoConfig,
+    source: tuple[Leg, BarArray | None],
+    combos: list[dict[str, str]],
+    kwargs: dict[str, Any],
 ) -> list[SweepResult]:
     from gekko_agent.strategies.sma_cross import Params
 
     start, end = kwargs.get("start"), kwargs.get("end")
-    lo = to_ns(start) - _WARMUP_NS if start is not None else None
-    bars = load_bars(dataset, lo, end, cache=base.data.cache)
-    defaults = {s.name: s.params for s in base.strategies}.get("sma_cross", {})
+    leg, bars = source
+    if bars is None:
+        lo = to_ns(start) - _WARMUP_NS if start is not None else None
+        bars = load_bars(leg.dataset or "", lo, end, cache=base.data.cache)
     out: list[SweepResult] = []
     for combo in combos:
         try:
-            p = Params.model_validate({**defaults, **combo})
-        except ValueError as exc:
-            out.append(SweepResult(combo, "numpy", error=str(exc).splitlines()[-1].strip()))
+            p = Params.model_validate(strategy_params(base, "sma_cross", [leg], dict(combo)))
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            problem = err["msg"].removeprefix("Value error, ")
+            out.append(SweepResult(combo, "numpy", error=f"{loc}: {problem}" if loc else problem))
             continue
         metrics = sma_cross_vectorized(
             bars,
@@ -193,9 +201,11 @@ def _numpy_all(
 def run_grid(
     base: GekkoConfig,
     strategy: str,
-    dataset: str,
+    dataset: str | Sequence[str] | None,
     grid: Grid,
     *,
+    csv: Path | None = None,
+    interval: str | int | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     fee_bps: Decimal = Decimal(10),
@@ -208,20 +218,30 @@ def run_grid(
     Args:
         base: config supplying risk limits and default strategy parameters.
         strategy: strategy name.
-        dataset: bundled dataset name.
+        dataset: bundled dataset name, or several (``arbitrage``); None with ``csv``.
         grid: parameter name → values to try (strings, validated by the strategy's ``Params``).
+        csv: a user's OHLCV file instead of ``dataset``.
+        interval: the CSV's bar length (None: inferred).
         start: bars before this only warm up.
         end: stop before this time.
         fee_bps: fee per fill.
         cash: starting cash.
         workers: processes for the event path.
-        vectorized: take the numpy path for ``sma_cross`` (other strategies always run events).
+        vectorized: take the numpy path for ``sma_cross`` on one instrument (other strategies always
+            run events).
+
+    Raises:
+        InvalidInput: a window without bars, no source (checked once, before any combination runs).
     """
+    check_window(start, end)
+    legs, csv_bars = backtest_sources(base, dataset, csv, interval, (start, end))
     combos = _combinations(grid)
     kwargs: dict[str, Any] = {"start": start, "end": end, "fee_bps": fee_bps, "cash": cash}
-    if vectorized and strategy == "sma_cross":
-        return _numpy_all(base, dataset, combos, kwargs)
-    jobs = [(base, strategy, dataset, combo, kwargs) for combo in combos]
+    if vectorized and strategy == "sma_cross" and len(legs) == 1:
+        bars = next(iter(csv_bars.values())) if csv_bars else None
+        return _numpy_all(base, (legs[0], bars), combos, kwargs)
+    kwargs.update(dataset=dataset, csv=csv, interval=interval)
+    jobs = [(base, strategy, combo, kwargs) for combo in combos]
     if workers <= 1 or len(jobs) <= 1:
         return [_event_one(job) for job in jobs]
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads

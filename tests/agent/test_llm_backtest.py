@@ -61,7 +61,7 @@ def test_agent_backtest_replays_identically_without_a_model(tmp_path: Path) -> N
     )
     assert again.exit_code == 0, again.output
     a, b = json.loads(first.stdout), json.loads(again.stdout)
-    assert a["trades"] and a == b
+    assert a["fills"] and a == b
 
 
 def test_agent_backtest_replay_miss_holds_and_says_why(tmp_path: Path) -> None:

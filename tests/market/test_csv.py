@@ -93,6 +93,11 @@ GOOD = "2024-01-01T00:00:00Z,10,12,9,11,1\n"
         ("price,amount\n1,2\n", "line 1: no header naming time, open, high, low, close, volume"),
         (HEADER, "no data rows"),
         (HEADER + GOOD, "cannot infer the bar interval from a single row"),
+        (HEADER + GOOD, "--interval SECONDS"),
+        (
+            HEADER + "2023.03.01,10,12,9,11,1\n2023.03.02,10,12,9,11,1\n",
+            "line 2: time '2023.03.01' is not a time Gekko reads; accepted: ISO 8601",
+        ),
     ],
 )
 def test_load_csv_bad_file_raises_one_line_invalid_input(
@@ -117,3 +122,8 @@ def test_load_csv_not_a_csv_raises_invalid_input(tmp_path: Path) -> None:
 def test_load_csv_missing_file_raises_data_not_found(tmp_path: Path) -> None:
     with pytest.raises(DataNotFound, match="no such file"):
         load_csv(tmp_path / "nope.csv", cache=None)
+
+
+def test_load_csv_directory_says_it_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="is a directory, not a CSV file"):
+        load_csv(tmp_path, cache=None)

@@ -35,7 +35,7 @@ def test_backtest_on_bundled_data_is_deterministic() -> None:
     a = run_backtest(base, strategy="sma_cross", dataset="binanceus-btcusd-1m", start=START, end=END)
     b = run_backtest(base, strategy="sma_cross", dataset="binanceus-btcusd-1m", start=START, end=END)
     assert a.to_json() == b.to_json()
-    assert a.trades and a.intents >= a.approved + a.resized
+    assert a.fills and a.intents >= a.approved + a.resized
     assert isinstance(a.final_equity, Decimal)
 
 
@@ -74,10 +74,10 @@ def test_sma_cross_buys_on_cross_up_and_sells_on_cross_down(tmp_path: Path) -> N
     closes = [100.0] * 200 + [100.0 + i for i in range(1, 60)] + [158.0 - 2 * i for i in range(1, 60)]
     base = load_config(ROOT / "agent.yaml")
     result = run_backtest(base, strategy="sma_cross", csv=_csv(tmp_path, closes), params={"quantity": "1"})
-    sides = [t.side.value for t in result.trades]
+    sides = [t.side.value for t in result.fills]
     assert sides and sides[0] == "buy" and sides[-1] == "sell"
-    bought = sum(t.quantity for t in result.trades if t.side.value == "buy")
-    sold = sum(t.quantity for t in result.trades if t.side.value == "sell")
+    bought = sum(t.quantity for t in result.fills if t.side.value == "buy")
+    sold = sum(t.quantity for t in result.fills if t.side.value == "sell")
     assert bought == sold
 
 

@@ -13,10 +13,19 @@ import pytest
 
 from gekko_agent.config import load_config
 from gekko_agent.domain import Fill, Liquidity, Money, OrderFilled, OrderSide, Price, Quantity
+from gekko_agent.errors import InvalidInput
 from gekko_agent.runtime.backtest import backtest_config
-from gekko_agent.runtime.metrics import RunReport, report
+from gekko_agent.runtime.metrics import (
+    RunReport,
+    cagr,
+    median_spacing,
+    report,
+    sharpe_ratio,
+    sortino_ratio,
+    turnover,
+)
 from gekko_agent.runtime.replay import run_replay
-from gekko_agent.runtime.report import analyze, round_trips, write_report
+from gekko_agent.runtime.report import analyze, prepare_report_dir, round_trips, summary_lines, write_report
 from gekko_agent.runtime.report_html import drawdown_series
 from gekko_agent.runtime.wiring import MemoryJournal, build_replay
 
@@ -42,7 +51,7 @@ def _fill(minute: int, side: str, qty: str, price: str, fee: str = "0") -> Fill:
 
 def _report(fills: list[Fill], start: str, final: str, minutes: int) -> RunReport:
     return RunReport(
-        trades=tuple(fills),
+        fills=tuple(fills),
         start_equity=Decimal(start),
         final_equity=Decimal(final),
         total_return=Decimal(final) / Decimal(start) - 1,
@@ -120,3 +129,60 @@ def test_write_report_from_a_real_run_is_self_contained(tmp_path: Path) -> None:
     assert metrics["fees"] == pytest.approx(float(result.fees))
     rows = paths.trades_csv.read_text().splitlines()
     assert rows[0].startswith("instrument,direction") and len(rows) == metrics["round_trips"] + 1
+
+
+def test_ratios_of_a_curve_without_returns_are_zero_not_a_division_error() -> None:
+    zeros = [Decimal(0)] * 5
+    assert sharpe_ratio(zeros, 300) == 0.0
+    assert sharpe_ratio([Decimal(1), Decimal(2), Decimal(3)], 0) == 0.0
+    assert sortino_ratio([0.0, 0.0, 0.0], 300) == 0.0
+    assert sortino_ratio([], 300) == 0.0
+    assert cagr(0.0, 100.0, 86400) == 0.0 and cagr(100.0, 110.0, 0) == 0.0
+    assert turnover([], []) == 0.0 and turnover([_fill(0, "buy", "1", "100")], [0.0]) == 0.0
+
+
+def test_median_spacing_follows_the_curve_not_the_sampler() -> None:
+    hourly = [T0 + timedelta(hours=i) for i in range(5)]
+    assert median_spacing(hourly, 300.0) == 3600.0
+    assert median_spacing(hourly[:1], 300.0) == 300.0
+
+
+def test_report_json_has_round_trips_as_trades_and_fills_apart() -> None:
+    fills = [_fill(0, "buy", "1", "100", "0.1"), _fill(5, "sell", "1", "110", "0.11")]
+    out = _report(fills, "1000", "1009.79", 10).to_json()
+    assert len(out["fills"]) == 2 and len(out["trades"]) == 1
+    trip = out["trades"][0]
+    assert (trip["side"], trip["entry_price"], trip["exit_price"], trip["pnl"]) == (
+        "long",
+        "100",
+        "110",
+        "9.79",
+    )
+    assert isinstance(out["final_equity"], str) and isinstance(out["total_return"], float)
+
+
+def test_summary_lines_name_every_metric_and_the_last_round_trips() -> None:
+    fills = [
+        _fill(2 * i + k, side, "1", str(100 + k)) for i in range(12) for k, side in enumerate(("buy", "sell"))
+    ]
+    text = "\n".join(summary_lines(_report(fills, "1000", "1012", 30), "t", max_trades=3))
+    for label in (
+        "total return",
+        "CAGR",
+        "Sharpe",
+        "Sortino",
+        "max drawdown",
+        "win rate",
+        "exposure",
+        "turnover",
+    ):
+        assert label in text
+    assert "the last 3 of 12" in text and text.count(" long  X/USD@paper") == 3
+
+
+def test_prepare_report_dir_refuses_a_file(tmp_path: Path) -> None:
+    file = tmp_path / "f"
+    file.write_text("")
+    with pytest.raises(InvalidInput, match="is a file"):
+        prepare_report_dir(file)
+    assert prepare_report_dir(tmp_path / "new" / "dir").is_dir()

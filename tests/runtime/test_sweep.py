@@ -49,5 +49,5 @@ def test_event_path_runs_in_processes_and_matches_a_single_backtest() -> None:
         base, strategy="sma_cross", dataset=DATASET, start=START, end=END, params={"fast": "10", "slow": "30"}
     )
     assert results[1].metrics["final_equity"] == pytest.approx(float(single.final_equity))
-    assert results[1].metrics["fills"] == len(single.trades)
+    assert results[1].metrics["fills"] == len(single.fills)
     assert Decimal(str(results[0].metrics["fees"])) > 0

@@ -13,7 +13,7 @@ import pytest
 from gekko_agent.agent.strategy import Strategy
 from gekko_agent.config import GekkoConfig
 from gekko_agent.domain import OrderFilled, OrderSide
-from gekko_agent.errors import ConfigError
+from gekko_agent.errors import ConfigError, InvalidInput
 from gekko_agent.runtime.metrics import RunReport, report
 from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.wiring import MemoryJournal, build_replay
@@ -79,7 +79,7 @@ def test_stale_leg_is_not_compared(strategy: Build) -> None:
 def test_params_and_instruments_are_validated(strategy: Build) -> None:
     with pytest.raises(ConfigError):
         strategy("arbitrage", (A, B), fee_bps=10, threshold_bps=0, exit_bps=40)
-    with pytest.raises(ValueError, match="exactly two"):
+    with pytest.raises(InvalidInput, match=r"strategy 'arbitrage' on BTC/USDC@paper: .*exactly two"):
         strategy("arbitrage", (A,))
 
 
@@ -102,8 +102,8 @@ def test_usdc_depeg_is_traded_and_profitable_net_of_fees(base_config: GekkoConfi
     hold = _depeg_run(base_config, {"quantity": "0.05", "threshold_bps": 100000})  # inventory only
     arb = _depeg_run(base_config, {"quantity": "0.05"})
     depeg = datetime(2023, 3, 11, tzinfo=UTC)
-    assert all(f.ts < depeg for f in hold.trades)  # the inventory is bought on 03-10 and held
-    arb_fills = [f for f in arb.trades if f.ts >= depeg]
+    assert all(f.ts < depeg for f in hold.fills)  # the inventory is bought on 03-10 and held
+    arb_fills = [f for f in arb.fills if f.ts >= depeg]
     assert len(arb_fills) >= 4
     first = arb_fills[0]
     assert first.ts.date().isoformat() == "2023-03-11" and first.instrument_id in (A, B)

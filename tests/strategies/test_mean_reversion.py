@@ -83,9 +83,9 @@ def test_trades_real_btc_bars_long_only(base_config: GekkoConfig) -> None:
         end=end,
         params={"window": 120, "entry_z": 2.5, "stop_z": 4.0},
     )
-    assert len(r.trades) >= 4
+    assert len(r.fills) >= 4
     position = Decimal(0)
-    for f in r.trades:
+    for f in r.fills:
         position += f.quantity if f.side is OrderSide.BUY else -f.quantity
         assert position >= 0  # spot, long only: never short
     assert abs(r.total_return) < Decimal("0.05") and r.max_drawdown < Decimal("0.05")

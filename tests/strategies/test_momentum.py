@@ -63,10 +63,10 @@ def test_params_reject_exit_channel_longer_than_entry(strategy: Build) -> None:
 def test_trades_real_btc_bars_through_the_engine(base_config: GekkoConfig) -> None:
     start, end = datetime(2023, 3, 10, tzinfo=UTC), datetime(2023, 3, 12, tzinfo=UTC)
     r = run_backtest(base_config, strategy="momentum", dataset="binanceus-btcusd-1m", start=start, end=end)
-    assert r.trades and r.denied == 0
-    sides = [f.side for f in r.trades]
+    assert r.fills and r.denied == 0
+    sides = [f.side for f in r.fills]
     assert sides[0] is OrderSide.BUY
-    bought = sum(f.quantity for f in r.trades if f.side is OrderSide.BUY)
-    sold = sum(f.quantity for f in r.trades if f.side is OrderSide.SELL)
+    bought = sum(f.quantity for f in r.fills if f.side is OrderSide.BUY)
+    sold = sum(f.quantity for f in r.fills if f.side is OrderSide.SELL)
     assert Decimal(0) <= bought - sold <= Decimal("0.1")  # long only: never net short
     assert r.fees > 0 and abs(r.total_return) < Decimal("0.05")
