@@ -361,6 +361,44 @@ class LimitGovernor:
         )
         return p, [event]
 
+    def reapply(self, changes: Iterable[LimitChanged]) -> tuple[list[str], list[str]]:
+        """Re-install limit changes people made in an earlier process, oldest first (on restart).
+
+        Each was approved when it was made, so none needs approving again. A change applies only when
+        the value in force still equals the value it replaced: when agent.yaml was edited since, the
+        file wins and the change is reported as skipped.
+
+        Returns:
+            (``key=value`` of each change re-applied, one line per change skipped and why).
+        """
+        import yaml  # only on restart
+
+        applied: list[str] = []
+        skipped: list[str] = []
+        for change in changes:
+            key = change.key
+            try:
+                now = _text(self.current(key))
+            except InvalidInput:
+                skipped.append(f"{key}: no longer a risk limit")
+                continue
+            if now != change.old:
+                skipped.append(
+                    f"{key}: agent.yaml has {now} (the journal changed {change.old} -> {change.new})"
+                )
+                continue
+            tree = self._config.model_dump(mode="python")
+            parts = key.split(".")
+            _get(tree, parts[:-1], key)[parts[-1]] = yaml.safe_load(change.new)
+            try:
+                config = RiskConfig.model_validate(tree)
+            except ValidationError as exc:
+                skipped.append(f"{key}: {exc.errors()[0]['msg']}")
+                continue
+            self._config, self._limits = config, RiskLimits.from_config(config)
+            applied.append(f"{key}={change.new}")
+        return applied, skipped
+
     def _changeable(self, key: str) -> bool:
         return key not in _FIXED and not key.startswith(_FIXED_SECTIONS)
 

@@ -8,7 +8,11 @@ journaled and puts it back before the first bar:
 * the **breaker references** of the last ``EquityMarked`` (day-start equity and the equity peak), so
   the daily-loss and drawdown breakers keep measuring from where they were (``marks=False`` for a
   paper replay, which starts a fresh simulated account each run);
-* which strategy holds each position (the last filled order per instrument), for the budget check.
+* which strategy holds each position (the last filled order per instrument), for the budget check;
+* the **risk limits** people changed with ``limit`` commands (each journaled ``LimitChanged``,
+  re-applied in order when the value in force is still the one it replaced; a key edited in
+  agent.yaml since keeps the file's value). Limit changes still waiting for approval are not restored:
+  they must be asked for again.
 
 What was restored is journaled as one ``AlertRaised`` (source ``restart``), so people see that a
 process came back and in which state. Not restored: a flatten under way (HALTED → REDUCING until
@@ -21,7 +25,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from gekko_agent.domain import AlertRaised, EquityMarked, Event, InstrumentId, Order, TradingStateChanged
+from gekko_agent.domain import (
+    AlertRaised,
+    EquityMarked,
+    Event,
+    InstrumentId,
+    LimitChanged,
+    Order,
+    TradingStateChanged,
+)
 from gekko_agent.ledger import Queryable, events
 from gekko_agent.risk.snapshot import TradingState
 from gekko_agent.runtime.trader import Trader
@@ -39,11 +51,15 @@ class Restored:
         state: the state the Trader starts in.
         state_change: the journaled change that set it (None: nothing journaled, ACTIVE).
         marks: the breaker references put back (None: none journaled or not asked for).
+        limits: ``key=value`` of each journaled limit change re-applied.
+        limits_skipped: why each other journaled limit change was not re-applied.
     """
 
     state: TradingState
     state_change: TradingStateChanged | None
     marks: EquityMarked | None
+    limits: tuple[str, ...] = ()
+    limits_skipped: tuple[str, ...] = ()
 
 
 def _last(source: Queryable, cls: type[E]) -> E | None:
@@ -80,7 +96,11 @@ def restore_trader(
     else:
         mark = None
     trader.restore_owners(_owners(orders))
-    if change is not None or mark is not None:
+    journaled = [s.event for s in events(source, kinds=LimitChanged.kind)]
+    limits, skipped = trader.governor.reapply(e for e in journaled if isinstance(e, LimitChanged))
+    if limits:
+        trader.risk.replace_limits(trader.governor.limits)
+    if change is not None or mark is not None or limits or skipped:
         parts = [f"trading state {state.value.upper()}"]
         if change is not None:
             parts[0] += f" (set by {change.actor} at {change.ts:%Y-%m-%d %H:%M} UTC: {change.reason})"
@@ -89,6 +109,10 @@ def restore_trader(
                 f"equity peak {mark.peak:,.2f} {mark.currency}, day start {mark.day_start:,.2f} "
                 f"{mark.currency} ({mark.ts:%Y-%m-%d})"
             )
+        if limits:
+            parts.append("limits changed by people: " + ", ".join(limits))
+        if skipped:
+            parts.append("limit changes not re-applied: " + "; ".join(skipped))
         if state is not TradingState.ACTIVE:
             parts.append("only a person can resume")
         trader.journal.append(
@@ -99,4 +123,4 @@ def restore_trader(
                 message="resumed from the ledger: " + "; ".join(parts),
             )
         )
-    return Restored(state, change, mark)
+    return Restored(state, change, mark, tuple(limits), tuple(skipped))

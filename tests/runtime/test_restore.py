@@ -114,3 +114,31 @@ async def test_breakers_measure_from_the_restored_references(tmp_path: Path) -> 
             if isinstance(s.event, TradingStateChanged) and s.event.actor.startswith("breaker:")
         ]
         assert trips and trips[-1].new == "halted"
+
+
+async def test_restart_keeps_limits_people_changed_unless_agent_yaml_changed_them_since(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "gekko.duckdb"
+    alice = ActorAuthority().human("alice", "slack")
+    with Ledger(path) as ledger:
+        first = build_replay(_cfg(), ledger, start=START, end=START)
+        trader = first.trader
+        _, done = trader.governor.change("order.max_notional", "900", alice, "tighten", START)
+        trader.record_limits(done)
+        _, done = trader.governor.change("position.max_notional", "30000", alice, "tighten", START)
+        trader.record_limits(done)
+    data = _cfg().model_dump(mode="python")
+    data["risk"]["position"]["max_notional"] = Decimal(20000)  # someone edited agent.yaml since
+    edited = GekkoConfig.model_validate(data)
+    with Ledger(path) as ledger:
+        second = build_replay(edited, ledger, start=END, end=END)
+        assert second.trader.risk.limits.config.order.max_notional == Decimal(15000)  # before restore
+        restored = restore_trader(second.trader, ledger, marks=False)
+        assert restored.limits == ("order.max_notional=900",)
+        assert len(restored.limits_skipped) == 1 and "agent.yaml has 20000" in restored.limits_skipped[0]
+        config = second.trader.risk.limits.config
+        assert config.order.max_notional == Decimal(900)  # the person's tightening survived
+        assert config.position.max_notional == Decimal(20000)  # the file's later edit wins
+        (alert,) = [s.event for s in events(ledger, kinds="alert_raised") if "limits changed" in str(s.event)]
+        assert isinstance(alert, AlertRaised) and "order.max_notional=900" in alert.message
