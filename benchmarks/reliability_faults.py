@@ -3,8 +3,8 @@
 See :mod:`gekko_agent.testing.campaigns.faults` for what is injected and how the figures are counted.
 
 Run: ``.venv/bin/python benchmarks/reliability_faults.py --requests 3000 [--faults SPEC] [--seed 7]
-[--json]``. Exits 1 when a fill was lost or doubled, an order duplicated, a mismatch left after
-reconciliation, or an exception escaped unhandled.
+[--skew-every 150] [--session-requests 1000] [--json]``. Exits 1 when a fill was lost or doubled, an
+order duplicated, a mismatch left after reconciliation, or an exception escaped unhandled.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from gekko_agent.testing.campaigns import DEFAULT_FAULTS, run_fault_campaign
+from gekko_agent.testing.campaigns.faults import DEFAULT_FAULTS, DEFAULT_SKEW_EVERY, run_fault_campaign
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,11 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--session-requests", type=int, default=1000, help="requests per session (0: one session)"
     )
+    parser.add_argument(
+        "--skew-every",
+        type=int,
+        default=DEFAULT_SKEW_EVERY,
+        help="requests between steps of the venue's clock (0: no steps)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    figures = run_fault_campaign(args.requests, args.faults, args.seed, args.session_requests)
+    figures = run_fault_campaign(
+        args.requests, args.faults, args.seed, args.session_requests, args.skew_every
+    )
     out = asdict(figures) | {"mismatches": len(figures.mismatches), "unhandled": len(figures.unhandled)}
-    out |= {"fault_spec": args.faults, "session_requests": args.session_requests}
+    out |= {
+        "fault_spec": args.faults,
+        "session_requests": args.session_requests,
+        "skew_every": args.skew_every,
+    }
     if args.json:
         print(json.dumps(out))
     else:

@@ -26,9 +26,11 @@ def check(
     """
     cfg, errors = check_config(path)
     if errors:
+        from gekko_agent.cli.main import one_line
+
         for err in errors:
-            typer.secho(f"{err}", err=True, fg="red")
-        typer.secho(f"{len(errors)} problem(s) in {path}", err=True)
+            typer.secho(one_line(err), err=True, fg="red")
+        typer.secho(one_line(f"{len(errors)} problem(s) in {path}"), err=True)
         sys.exit(2)
     assert cfg is not None
     venues = ", ".join(f"{n} ({v.kind})" for n, v in cfg.venues.items())

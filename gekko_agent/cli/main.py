@@ -10,7 +10,7 @@ illegal order transitions are bugs: they keep their traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer._click.core import Context as ClickContext  # typer vendors click; its Group takes this
@@ -43,6 +43,20 @@ from gekko_agent.errors import (
 __all__ = ["app", "main"]
 
 
+def one_line(message: object) -> str:
+    """``message`` on one line: line breaks and other control characters a user typed (a path, a
+    symbol) are shown escaped, so an error is always exactly one line."""
+    text = str(message)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _fail(ctx: ClickContext, label: str, exc: Exception, code: int) -> NoReturn:
+    typer.secho(f"gekko: {label}: {one_line(exc)}", err=True, fg="red")
+    ctx.exit(code)
+
+
 class _GekkoGroup(TyperGroup):
     """Root command group: a user error anywhere below becomes one line on stderr and exit 2."""
 
@@ -50,19 +64,15 @@ class _GekkoGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            typer.secho(f"gekko: config error: {exc}", err=True, fg="red")
-            ctx.exit(2)
+            _fail(ctx, "config error", exc, 2)
         except UserError as exc:
-            typer.secho(f"gekko: error: {exc}", err=True, fg="red")
-            ctx.exit(2)
+            _fail(ctx, "error", exc, 2)
         except (IllegalTransition, InvariantViolation):
             raise
         except LedgerError as exc:
-            typer.secho(f"gekko: ledger error: {exc}", err=True, fg="red")
-            ctx.exit(1)
+            _fail(ctx, "ledger error", exc, 1)
         except (RetryableError, VenueRejected) as exc:
-            typer.secho(f"gekko: venue error: {exc}", err=True, fg="red")
-            ctx.exit(1)
+            _fail(ctx, "venue error", exc, 1)
 
 
 app = typer.Typer(

@@ -153,6 +153,12 @@ def check_config(
         ]
     except OSError as exc:
         return None, [ConfigError(source, "", f"cannot read: {exc.strerror}")]
+    except UnicodeDecodeError as exc:
+        return None, [
+            ConfigError(
+                source, "", f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+            )
+        ]
     env = os.environ if environ is None else environ
     cfg, errors = parse_config(text, source)
     if cfg is not None:

@@ -1,11 +1,22 @@
-"""Crash test: SIGKILL the trading process while orders are in flight, restart it, reconcile, and
-check that the ledger equals the venue.
+"""Crash test: SIGKILL the trading process at named points while orders are in flight, restart it,
+reconcile, and check that the ledger equals the venue.
 
 A Binance wire simulator runs in its own process (``python -m gekko_agent venue-sim``, with
-partial fills, dropped answers after accept and 5xx faults). The trading process
-(:mod:`tests.reliability.crash_worker`) submits orders through the ExecutionEngine and the real
-ccxt client into a file ledger; it is killed at random moments (mid-submit, mid-fill, mid-ledger
-write, mid-reconcile) and restarted until it finishes. Then, from this process:
+partial fills, timeouts and dropped connections after accept, resets before it and 5xx). The
+trading process (:mod:`tests.reliability.crash_worker`) submits orders through the ExecutionEngine
+and the real ccxt client into a file ledger. It is started with ``GEKKO_KILL_AT=POINT:N`` and
+SIGKILLs itself at the Nth pass of that kill point (:mod:`gekko_agent.testing.killpoints`):
+
+* ``submit_sent``: the create-order request is on the wire, its answer not read;
+* ``submit_acked``: the venue's answer is in hand, ack and fills not journaled;
+* ``fill_received``: a poll read new fills, none journaled;
+* ``ledger_append``: inside ``Ledger.append``, after the INSERT, before it returns;
+* ``reconcile``: killed at ``submit_acked`` first, then killed again inside the restarted
+  process's start-up reconciliation (its first ledger append);
+* ``random``: the old way, a uniform random moment 0–1.5 s after the worker reconciled.
+
+Each kill is followed by a restart (as a supervisor would; also after a typed retryable start-up
+error such as an injected 5xx on the first read) until the worker finishes. Then, from this process:
 
 * a final reconciliation finds nothing to change;
 * every venue fill is in the ledger exactly once, and the ledger has no fill the venue lacks;
@@ -13,10 +24,9 @@ write, mid-reconcile) and restarted until it finishes. Then, from this process:
   journaled as rejected (by the venue, or marked unknown by reconciliation);
 * every venue order is in the ledger, each intent became at most one order (no duplicates).
 
-``GEKKO_CRASH_RUNS`` (default 2) sets the number of runs, ``GEKKO_CRASH_ORDERS`` (default 12) the
-intents per run and ``GEKKO_CRASH_KILLS`` (default 1) the kills per run, for longer campaigns::
-
-    GEKKO_CRASH_RUNS=50 .venv/bin/python -m pytest tests/reliability/test_crash.py -s
+The default two runs are deterministic: fixed kill points and counts, seeded simulators, and
+restarts after start-up errors, so a 5xx on a start-up read cannot fail them.
+``benchmarks/reliability_crash.py --runs 50`` is the long campaign with figures per kill point.
 """
 
 from __future__ import annotations
@@ -35,28 +45,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import ccxt.async_support as ccxt
 import pytest
 
 from gekko_agent.domain import LiveClock, OrderStatus, OrderSubmitted
 from gekko_agent.errors import OrderNotFound, RetryableError
 from gekko_agent.execution.reconcile import Reconciler
 from gekko_agent.ledger import Ledger, events, fills, orders
+from gekko_agent.testing.killpoints import ENV as KILL_ENV
 from gekko_agent.testing.sim import binance as binance_sim
 from gekko_agent.venues.ccxt import CcxtVenue, CcxtVenueConfig
 
 pytestmark = pytest.mark.slow
 
-RUNS = int(os.environ.get("GEKKO_CRASH_RUNS", "2"))
 ORDERS = int(os.environ.get("GEKKO_CRASH_ORDERS", "12"))
-KILLS = int(os.environ.get("GEKKO_CRASH_KILLS", "1"))
-FAULTS = "partial=0.3,drop_after_accept=0.05,5xx=0.03"
+FAULTS = "partial=0.3,drop_after_accept=0.05,drop_accepted=0.03,drop=0.02,5xx=0.03"
 ROOT = Path(__file__).resolve().parents[2]
+RETRYABLE = ("gekko_agent.errors.VenueUnavailable", "gekko_agent.errors.RateLimited")
+KILL_LINE = "gekko-kill-point "
+# the two deterministic runs of the default suite: (point, targets of successive lives)
+SHORT_PLAN = (
+    ("submit_sent", ("submit_sent:2", "ledger_append:1")),
+    ("submit_acked", ("submit_acked:3", "fill_received:1", "ledger_append:7")),
+)
 T = TypeVar("T")
 
 
 @dataclass
 class Figures:
-    """What the campaign saw, printed at the end."""
+    """What the campaign saw (for one kill point, or all of them)."""
 
     runs: int = 0
     kills: int = 0
@@ -66,6 +83,13 @@ class Figures:
     duplicate_fills: int = 0
     duplicate_orders: int = 0
     mismatches: list[str] = field(default_factory=list)
+    landed: list[str] = field(default_factory=list)
+    restarts_after_error: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """No lost or doubled fill, no duplicate order, no mismatch."""
+        return not (self.lost_fills or self.duplicate_fills or self.duplicate_orders or self.mismatches)
 
 
 def start_simulator(seed: int) -> tuple[subprocess.Popen[str], str]:
@@ -84,42 +108,86 @@ def start_simulator(seed: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
+    """Stop a simulator with SIGINT; SIGKILL it when it has not exited within 10 s (busy machine)."""
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=10)
+    try:
+        proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate(timeout=10)
 
 
-def worker(url: str, ledger: Path, seed: int) -> subprocess.Popen[str]:
+def worker(url: str, ledger: Path, seed: int, kill_at: str | None = None) -> subprocess.Popen[str]:
     args = [sys.executable, "-m", "tests.reliability.crash_worker", url, str(ledger), str(ORDERS), str(seed)]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    env = {k: v for k, v in os.environ.items() if k != KILL_ENV}
+    if kill_at:
+        env[KILL_ENV] = kill_at
+    return subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
 
 
-def kill_in_flight(url: str, ledger: Path, seed: int, rng: random.Random) -> bool:
-    """Start the worker and SIGKILL it at a random moment after it reconciled; True if it was killed."""
+def supervised(start: Callable[[], T], restarts: list[str], attempts: int = 8) -> T:
+    """Start the worker again when it exited on a typed retryable venue error, as a supervisor would.
+
+    The worker has no retry around its start-up reads (markets, reconciliation), so a 5xx injected
+    there ends the process with a ``RetryableError`` before it sends anything: a clean exit, not a
+    lost order.
+    """
+    for attempt in range(attempts):
+        try:
+            return start()
+        except AssertionError as exc:
+            if attempt + 1 == attempts or not any(name in str(exc) for name in RETRYABLE):
+                raise
+            lines = [line for line in str(exc).splitlines() if any(name in line for name in RETRYABLE)]
+            restarts.append(lines[-1].strip()[:200])
+    raise AssertionError("unreachable")
+
+
+def kill_at(url: str, ledger: Path, seed: int, target: str) -> str | None:
+    """Run the worker armed with ``target``; where it killed itself, or None if it finished first."""
+    proc = worker(url, ledger, seed, target)
+    out, err = proc.communicate(timeout=180)
+    line = next((ln for ln in err.splitlines() if ln.startswith(KILL_LINE)), None)
+    if line is not None:
+        assert proc.returncode == -signal.SIGKILL, (proc.returncode, err[-2000:])
+        phase = "trading" if "ready" in out.split() else "start-up"
+        return f"{line.removeprefix(KILL_LINE).strip()} ({phase})"
+    assert proc.returncode == 0 and out.rstrip().endswith("done"), err[-3000:]
+    return None
+
+
+def kill_in_flight(url: str, ledger: Path, seed: int, rng: random.Random) -> str | None:
+    """Start the worker and SIGKILL it at a random moment after it reconciled; where, or None."""
     proc = worker(url, ledger, seed)
     assert proc.stdout is not None
     ready = proc.stdout.readline().strip()
     if ready != "ready":
         _, err = proc.communicate(timeout=30)
         raise AssertionError(f"worker did not start: {ready!r} {err[-2000:]}")
-    time.sleep(rng.uniform(0.0, 1.5))
+    delay = rng.uniform(0.0, 1.5)
+    time.sleep(delay)
     killed = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    return killed
+    out, _ = proc.communicate(timeout=30)
+    submitted = [ln for ln in out.splitlines() if ln.startswith("submitted")]
+    return f"random {delay:.2f}s after ready, {len(submitted)} submitted" if killed else None
 
 
 def finish(url: str, ledger: Path, seed: int) -> None:
     proc = worker(url, ledger, seed)
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0 and out.rstrip().endswith("done"), err[-3000:]
 
 
 async def retried(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a venue read again while the simulator injects 5xx faults (reads are idempotent)."""
-    for _ in range(20):
+    """Run a venue read again while the simulator injects faults (reads are idempotent); raw ccxt
+    calls raise ccxt's own transient errors, the adapter's Gekko's."""
+    for _ in range(30):
         try:
             return await call()
-        except RetryableError:
+        except (RetryableError, ccxt.OperationFailed):
             await asyncio.sleep(0.05)
     return await call()
 
@@ -139,7 +207,8 @@ async def verify(url: str, ledger_path: Path, figures: Figures) -> None:
     try:
         with Ledger(ledger_path) as ledger:
             terms = {i.id: (i.quote, i.asset_class) for i in await retried(venue.instruments)}
-            report = await Reconciler(ledger, clock, terms).reconcile(venue)
+            reconciler = Reconciler(ledger, clock, terms, read_attempts=30, retry_delay=0.05)
+            report = await reconciler.reconcile(venue)
             figures.mismatches.extend(d.describe() for d in report.differences)
             venue_fills = {f.fill_id for f in (await retried(lambda: venue.fills_since(None))).fills}
             journaled = [f.fill_id for f in fills(ledger)]
@@ -171,35 +240,41 @@ async def verify(url: str, ledger_path: Path, figures: Figures) -> None:
         await venue.close()
 
 
-@pytest.mark.timeout(60 + RUNS * (30 + 15 * KILLS))
-def test_sigkill_mid_flight_then_restart_leaves_ledger_equal_to_venue(tmp_path: Path) -> None:
-    rng = random.Random(int(os.environ.get("GEKKO_CRASH_SEED", "20240601")))
-    figures = Figures()
+def crash_run(
+    url: str, ledger: Path, seed: int, lives: tuple[str, ...], figures: Figures, rng: random.Random
+) -> None:
+    """Kill the worker once per entry of ``lives`` (a kill target, or ``random``), finish, verify."""
+    for target in lives:
+        if target == "random":
+            start: Callable[[], str | None] = functools.partial(kill_in_flight, url, ledger, seed, rng)
+        else:
+            start = functools.partial(kill_at, url, ledger, seed, target)
+        where = supervised(start, figures.restarts_after_error)
+        if where is not None:
+            figures.kills += 1
+            figures.landed.append(where)
+    supervised(functools.partial(finish, url, ledger, seed), figures.restarts_after_error)
+    asyncio.run(verify(url, ledger, figures))
+    figures.runs += 1
+
+
+@pytest.mark.timeout(60 + 90 * len(SHORT_PLAN))
+def test_sigkill_at_kill_points_then_restart_leaves_ledger_equal_to_venue(tmp_path: Path) -> None:
+    rng = random.Random(20240601)
+    per_point = {point: Figures() for point, _ in SHORT_PLAN}
     started = time.monotonic()
-    pending: tuple[subprocess.Popen[str], str] | None = start_simulator(1)
-    for run in range(RUNS):
-        assert pending is not None
-        sim, url = pending
-        pending = start_simulator(run + 2) if run + 1 < RUNS else None  # warm the next one meanwhile
+    for run, (point, lives) in enumerate(SHORT_PLAN):
+        sim, url = start_simulator(run + 1)
         try:
-            ledger = tmp_path / f"run{run}.duckdb"
-            for _ in range(KILLS):
-                figures.kills += kill_in_flight(url, ledger, run, rng)
-            finish(url, ledger, run)
-            asyncio.run(verify(url, ledger, figures))
-            figures.runs += 1
-        except BaseException:
-            if pending is not None:
-                stop(pending[0])
-            raise
+            crash_run(url, tmp_path / f"run{run}.duckdb", run, lives, per_point[point], rng)
         finally:
             stop(sim)
-    print(
-        f"\ncrash campaign: runs={figures.runs} kills={figures.kills} orders={figures.orders} "
-        f"fills={figures.fills} lost_fills={figures.lost_fills} duplicate_fills={figures.duplicate_fills} "
-        f"duplicate_orders={figures.duplicate_orders} mismatches={len(figures.mismatches)} "
-        f"wall={time.monotonic() - started:.1f}s"
-    )
-    assert figures.kills >= 1
-    assert (figures.lost_fills, figures.duplicate_fills, figures.duplicate_orders) == (0, 0, 0)
-    assert figures.mismatches == []
+    for point, figures in per_point.items():
+        print(f"\n{point}: {figures}")
+    print(f"wall={time.monotonic() - started:.1f}s")
+    for point, (_, lives) in zip(per_point, SHORT_PLAN, strict=True):
+        figures = per_point[point]
+        assert figures.kills == len(lives), f"{point}: a kill point was not reached: {figures.landed}"
+        assert (figures.lost_fills, figures.duplicate_fills, figures.duplicate_orders) == (0, 0, 0), figures
+        assert figures.mismatches == [], figures.mismatches
+        assert figures.fills > 0, figures

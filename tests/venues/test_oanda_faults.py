@@ -158,7 +158,14 @@ async def _submit_until_answered(venue: OandaVenue, request: OrderRequest) -> Ve
 
 async def test_fault_campaign_every_intent_is_one_order_or_a_failure_and_no_fill_is_lost() -> None:
     plan = FaultPlan(
-        rate_limit=0.1, server_error=0.1, drop_after_accept=0.05, partial=0.2, reject=0.1, seed=7
+        rate_limit=0.1,
+        server_error=0.1,
+        drop_after_accept=0.05,
+        drop=0.05,
+        drop_accepted=0.05,
+        partial=0.2,
+        reject=0.1,
+        seed=7,
     )
     sim = Sim(plan)
     with sim._server as url:

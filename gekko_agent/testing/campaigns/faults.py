@@ -1,11 +1,15 @@
 """Fault campaign: thousands of venue requests through the ExecutionEngine and the real ccxt client
 against the Binance wire simulator with injected faults, then reconciliation and a ledger/venue audit.
 
-Faults (a :class:`~gekko_agent.testing.sim.FaultPlan` SPEC): ``429`` and ``5xx`` on any request,
-``drop_after_accept`` (the order is placed and the connection stays silent until the client's
-timeout: the "timeout after accept" and "dropped connection" case), ``partial`` fills, ``reject``.
-Clock skew is not injected: the simulator does not check Binance's ``timestamp``/``recvWindow``, so
-a skewed client clock changes nothing it can see.
+Faults (a :class:`~gekko_agent.testing.sim.FaultPlan` SPEC): ``429`` and ``5xx`` on any request;
+``drop`` (the TCP connection is reset before the venue sees the request); ``drop_after_accept``
+(the order is placed and the connection stays silent until the client's timeout);
+``drop_accepted`` (the order is placed and the connection reset at once, no answer); ``partial``
+fills; ``reject``. **Clock skew**: every ``skew_every`` requests the venue's clock steps to the next
+offset of :data:`SKEW_STEPS_MS` (as an NTP correction or a drifting host would); offsets beyond
+Binance's window (more than 1 s behind the client, or more than ccxt's 10 s ``recvWindow`` ahead)
+make the venue refuse signed requests with ``-1021`` until the client measures the venue's clock
+again.
 
 The campaign submits, cancels, polls and refreshes at random (seeded) until the simulator has
 answered ``requests`` HTTP requests. After every step it evaluates the venue circuit breaker with the
@@ -19,6 +23,7 @@ ledger each), whose figures are added up.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import random
 import time
@@ -54,9 +59,16 @@ from gekko_agent.testing.sim.exchange import numeric_id
 from gekko_agent.testing.sim.faults import ASGIApp, FaultMiddleware, Receive, Scope, Send
 from gekko_agent.venues.ccxt import CcxtVenue, CcxtVenueConfig
 
-__all__ = ["DEFAULT_FAULTS", "FaultFigures", "run_fault_campaign"]
+__all__ = ["DEFAULT_FAULTS", "SKEW_STEPS_MS", "FaultFigures", "run_fault_campaign"]
 
-DEFAULT_FAULTS = "429=0.05,5xx=0.05,drop_after_accept=0.04,partial=0.3,reject=0.02,retry_after=0"
+DEFAULT_FAULTS = (
+    "429=0.05,5xx=0.05,drop=0.02,drop_after_accept=0.03,drop_accepted=0.03,partial=0.3,reject=0.02,"
+    "retry_after=0"
+)
+# the venue clock's offsets (ms), stepped through in turn: beyond Binance's window both ways (the
+# venue over 1 s behind the client, or over ccxt's 10 s recvWindow ahead) and inside it
+SKEW_STEPS_MS = (-2_500, 700, 15_000, -800, 40_000, -60_000, 0)
+DEFAULT_SKEW_EVERY = 150
 VENUE = "binanceus"
 IID = f"BTC/USD@{VENUE}"
 T = TypeVar("T")
@@ -82,6 +94,8 @@ class FaultFigures:
         breaker_trips: times the venue circuit breaker tripped.
         breaker_recoveries: times it cleared again after a successful request.
         held_by_breaker: submits not sent because the breaker was tripped.
+        skew_steps: times the venue's clock stepped to another offset.
+        clock_refusals: signed requests the venue refused (``-1021``) for a timestamp off its clock.
         wall_s: wall-clock seconds.
     """
 
@@ -100,6 +114,8 @@ class FaultFigures:
     breaker_trips: int = 0
     breaker_recoveries: int = 0
     held_by_breaker: int = 0
+    skew_steps: int = 0
+    clock_refusals: int = 0
     wall_s: float = 0.0
 
     @property
@@ -240,8 +256,26 @@ async def _audit(
             figures.mismatches.append(f"{cid}: venue {vo.status} {vo.filled_quantity}, ledger {order.status}")
 
 
+class _SkewSteps:
+    """Steps the venue's clock to the next offset of :data:`SKEW_STEPS_MS` every ``every`` requests."""
+
+    def __init__(self, injector: FaultInjector | None, every: int, figures: FaultFigures) -> None:
+        self.injector = injector
+        self.every = every
+        self.figures = figures
+        self.next_at = every
+
+    def observe(self, requests: int) -> None:
+        if self.injector is None or not self.every or requests < self.next_at:
+            return
+        self.next_at = requests + self.every
+        offset = SKEW_STEPS_MS[self.figures.skew_steps % len(SKEW_STEPS_MS)]
+        self.injector.plan = dataclasses.replace(self.injector.plan, skew_ms=offset)
+        self.figures.skew_steps += 1
+
+
 async def _campaign(
-    url: str, counter: _Counting, injector: FaultInjector | None, requests: int, seed: int
+    url: str, counter: _Counting, injector: FaultInjector | None, requests: int, seed: int, skew_every: int
 ) -> FaultFigures:
     figures = FaultFigures()
     clock = LiveClock()
@@ -258,6 +292,7 @@ async def _campaign(
     venue = CcxtVenue(config, clock)
     rng = random.Random(seed)
     breaker = _Breaker(figures)
+    skew = _SkewSteps(injector, skew_every, figures)
     inner = getattr(getattr(counter.app, "app", None), "state", None)
     exchange = getattr(inner, "exchange", None)
     exchange = exchange if isinstance(exchange, SimExchange) else None
@@ -278,24 +313,26 @@ async def _campaign(
                     figures.unhandled.append(f"{type(exc).__name__}: {exc}")
                 figures.operations += 1
                 breaker.observe(engine)
+                skew.observe(counter.count)
             figures.requests = counter.count
             if injector is not None:
                 figures.faults = dict(Counter(str(f.value) for f in injector.injected))
                 injector.plan = FaultPlan()  # the storm ends; reconcile against a healthy venue
             await _audit(venue, ledger, exchange, figures)
+            figures.clock_refusals = exchange.clock_refusals if exchange is not None else 0
     finally:
         await venue.close()
     return figures
 
 
-def _one_session(requests: int, faults: str, seed: int) -> FaultFigures:
+def _one_session(requests: int, faults: str, seed: int, skew_every: int) -> FaultFigures:
     plan = FaultPlan.parse(faults, seed=seed)
     module = load_protocol("binance")
     app = module.create_app(module.default_venue(seed), plan)
     counter = _Counting(app)
     injector = app.injector if isinstance(app, FaultMiddleware) else None
     with SimServer(counter) as url:
-        return asyncio.run(_campaign(url, counter, injector, requests, seed))
+        return asyncio.run(_campaign(url, counter, injector, requests, seed, skew_every))
 
 
 def _merge(total: FaultFigures, part: FaultFigures) -> None:
@@ -303,7 +340,8 @@ def _merge(total: FaultFigures, part: FaultFigures) -> None:
         setattr(total, name, getattr(total, name) + getattr(part, name))
     for name in ("duplicate_orders", "resubmits", "typed_errors", "breaker_trips", "breaker_recoveries"):
         setattr(total, name, getattr(total, name) + getattr(part, name))
-    total.held_by_breaker += part.held_by_breaker
+    for name in ("held_by_breaker", "skew_steps", "clock_refusals"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
     total.mismatches.extend(part.mismatches)
     total.unhandled.extend(part.unhandled)
     for kind, n in part.faults.items():
@@ -311,17 +349,22 @@ def _merge(total: FaultFigures, part: FaultFigures) -> None:
 
 
 def run_fault_campaign(
-    requests: int = 3000, faults: str = DEFAULT_FAULTS, seed: int = 7, session_requests: int = 1000
+    requests: int = 3000,
+    faults: str = DEFAULT_FAULTS,
+    seed: int = 7,
+    session_requests: int = 1000,
+    skew_every: int = DEFAULT_SKEW_EVERY,
 ) -> FaultFigures:
     """Serve the Binance simulator with ``faults`` and drive ``requests`` requests through the engine.
 
     Args:
         requests: HTTP requests to make in all (each session's audit adds a few hundred more).
         faults: a FaultPlan SPEC string.
-        seed: seeds the simulator's fault draws and the campaign's choice of operations.
+        seed: seeds the simulator's fault draws, the clock steps and the campaign's operations.
         session_requests: requests per trading session (fresh simulator, engine and ledger, then
-            reconcile and audit); 0 runs one session. Sessions stay under the 500 trades a Binance
-            ``myTrades`` page holds, which the ccxt adapter does not page past (see RELIABILITY.md).
+            reconcile and audit); 0 runs one session.
+        skew_every: requests between steps of the venue's clock (0: the clock stays where the
+            SPEC's ``skew`` puts it).
 
     Returns:
         The figures of all sessions together (see :class:`FaultFigures`).
@@ -330,6 +373,6 @@ def run_fault_campaign(
     size = session_requests or requests
     total = FaultFigures()
     for index, begin in enumerate(range(0, requests, size)):
-        _merge(total, _one_session(min(size, requests - begin), faults, seed + index))
+        _merge(total, _one_session(min(size, requests - begin), faults, seed + index, skew_every))
     total.wall_s = round(time.monotonic() - started, 1)
     return total

@@ -15,6 +15,11 @@ it raises against the real exchange: ``-1013 Filter failure: LOT_SIZE`` for an o
 ``-2010 Account has insufficient balance for requested action.``, ``-2010 Duplicate order sent.``
 for a known ``newClientOrderId``, ``-2013 Order does not exist.``, ``-2011 Unknown order sent.``,
 ``-1121 Invalid symbol.``, ``-1022``/``-2015`` for bad signatures or keys.
+
+Signed requests are checked against the venue's clock as Binance checks them: a ``timestamp`` at
+least 1 s ahead of the server's time, or older than ``recvWindow`` ms (default 5000, at most
+60000), is refused with ``-1021``; the ``skew`` fault moves that clock (and every time the
+simulator answers with: ``serverTime``, order and trade times).
 """
 
 from __future__ import annotations
@@ -39,7 +44,14 @@ from gekko_agent.execution.ports import OrderRequest, RejectReason
 from gekko_agent.testing.sim.bars import HistoricalBars
 from gekko_agent.testing.sim.binance_wire import REJECTS, TYPES, d, error, ms, order_json, symbol_info
 from gekko_agent.testing.sim.exchange import OrderView, SimExchange, numeric_id
-from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, FaultPlan, hold_until_disconnect
+from gekko_agent.testing.sim.faults import (
+    ASGIApp,
+    DroppedAnswer,
+    Fault,
+    FaultMiddleware,
+    FaultPlan,
+    hold_until_disconnect,
+)
 from gekko_agent.testing.sim.server import market_venue
 from gekko_agent.venues.paper import PaperVenue
 
@@ -51,6 +63,7 @@ API_SECRET = "gekko-sim-binance-secret"  # noqa: S105  (the simulator's publishe
 _KLINE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _MAX_KLINES = 1000
 _DEFAULT_TRADES, _MAX_TRADES, _DAY_MS = 500, 1000, 86_400_000
+_DEFAULT_RECV_WINDOW, _MAX_RECV_WINDOW, _MAX_AHEAD_MS = 5000, 60_000, 1000
 # The optional parameter sets ``GET myTrades`` accepts (with ``symbol``), as Binance documents them.
 _TRADE_COMBOS = frozenset(
     frozenset(c)
@@ -99,7 +112,29 @@ class _Binance:
         expected = hmac.new(API_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not sep or not hmac.compare_digest(signature, expected):
             return error(-1022, "Signature for this request is not valid.", 400)
-        return dict(parse_qsl(payload))
+        params = dict(parse_qsl(payload))
+        stale = self._outside_window(params, ms(self.ex.venue_now(request.headers)))
+        if stale is None:
+            return params
+        self.ex.clock_refusals += 1
+        return stale
+
+    @staticmethod
+    def _outside_window(params: dict[str, str], server_ms: int) -> JSONResponse | None:
+        """Binance's time check: ``timestamp < serverTime + 1000`` and ``serverTime - timestamp <=
+        recvWindow``, else ``-1021`` (the request is refused before it reaches the engine)."""
+        try:
+            stamp = int(params["timestamp"])
+            window = int(params.get("recvWindow", _DEFAULT_RECV_WINDOW))
+        except (KeyError, ValueError):
+            return error(-1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.")
+        if not 0 < window <= _MAX_RECV_WINDOW:
+            return error(-1131, "recvWindow must be less than 60000")
+        if stamp >= server_ms + _MAX_AHEAD_MS:
+            return error(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+        if server_ms - stamp > window:
+            return error(-1021, "Timestamp for this request is outside of the recvWindow.")
+        return None
 
     async def _inst(self, params: dict[str, str]) -> Instrument | JSONResponse:
         inst = await self.ex.by_symbol(params.get("symbol", ""))
@@ -107,13 +142,12 @@ class _Binance:
 
     async def time(self, request: Request) -> Response:
         await self.ex.refresh()
-        return JSONResponse(
-            {"serverTime": ms(self.ex.clock.now())} if request.url.path.endswith("time") else {}
-        )
+        now = ms(self.ex.venue_now(request.headers))
+        return JSONResponse({"serverTime": now} if request.url.path.endswith("time") else {})
 
     async def exchange_info(self, request: Request) -> Response:
         insts = (await self.ex.instruments()).values()
-        now = ms(self.ex.clock.now())
+        now = ms(self.ex.venue_now(request.headers))
         return JSONResponse(
             {
                 "timezone": "UTC",
@@ -213,7 +247,7 @@ class _Binance:
                 "canTrade": True,
                 "canWithdraw": True,
                 "canDeposit": True,
-                "updateTime": ms(self.ex.clock.now()),
+                "updateTime": ms(self.ex.venue_now(request.headers)),
                 "accountType": "SPOT",
                 "balances": balances,
                 "permissions": ["SPOT"],
@@ -270,8 +304,11 @@ class _Binance:
         if fault is Fault.DROP_AFTER_ACCEPT:
             await hold_until_disconnect(request.receive)
             return Response(status_code=504)
+        if fault is Fault.DROP_ACCEPTED:
+            return DroppedAnswer()
         view = await self.ex.view(order.client_order_id)
-        return JSONResponse(order_json(view, inst, full=params.get("newOrderRespType", "FULL") == "FULL"))
+        full = params.get("newOrderRespType", "FULL") == "FULL"
+        return JSONResponse(order_json(view, inst, full=full, shift_ms=self.ex.skew_ms(request.headers)))
 
     async def _find(self, params: dict[str, str]) -> OrderView | None:
         try:
@@ -297,12 +334,12 @@ class _Binance:
                 return error(-2011, "Unknown order sent.")
             await self.ex.venue.cancel(view.order.client_order_id)
             view = await self.ex.view(view.order.client_order_id)
-            body = order_json(view, inst)
+            body = order_json(view, inst, shift_ms=self.ex.skew_ms(request.headers))
             body["origClientOrderId"] = view.order.client_order_id
             return JSONResponse(body)
         if view is None or view.order.instrument_id != inst.id:
             return error(-2013, "Order does not exist.")
-        return JSONResponse(order_json(view, inst))
+        return JSONResponse(order_json(view, inst, shift_ms=self.ex.skew_ms(request.headers)))
 
     async def orders(self, request: Request) -> Response:
         params = await self._params(request, signed=True)
@@ -314,15 +351,13 @@ class _Binance:
         if "symbol" in params and only is None:
             return error(-1121, "Invalid symbol.")
         open_only = request.url.path.endswith("openOrders")
+        shift = self.ex.skew_ms(request.headers)
         picked = await self.ex.venue.open_orders() if open_only else await self.ex.all_orders()
         out = []
         for o in picked:
             if only is None or o.instrument_id == only.id:
-                out.append(
-                    order_json(
-                        OrderView(o, await self.ex.fills_of(o.client_order_id)), insts[o.instrument_id]
-                    )
-                )
+                view = OrderView(o, await self.ex.fills_of(o.client_order_id))
+                out.append(order_json(view, insts[o.instrument_id], shift_ms=shift))
         return JSONResponse(out)
 
     async def my_trades(self, request: Request) -> Response:
@@ -334,6 +369,7 @@ class _Binance:
         inst = await self._inst(params)
         if not isinstance(inst, Instrument):
             return inst
+        shift = self.ex.skew_ms(request.headers)
         rows = [
             {
                 "symbol": inst.venue_symbol,
@@ -345,7 +381,7 @@ class _Binance:
                 "quoteQty": d(f.notional),
                 "commission": d(f.fee.amount),
                 "commissionAsset": f.fee.currency,
-                "time": ms(f.ts),
+                "time": ms(f.ts) + shift,
                 "isBuyer": f.side is OrderSide.BUY,
                 "isMaker": f.liquidity.value == "maker",
                 "isBestMatch": True,

@@ -99,9 +99,13 @@ def symbol_info(inst: Instrument) -> dict[str, Any]:
     }
 
 
-def order_json(view: OrderView, inst: Instrument, full: bool = False) -> dict[str, Any]:
-    """An order as Binance answers it (``full`` adds its fills, as ``newOrderRespType=FULL``)."""
+def order_json(view: OrderView, inst: Instrument, full: bool = False, shift_ms: int = 0) -> dict[str, Any]:
+    """An order as Binance answers it (``full`` adds its fills, as ``newOrderRespType=FULL``).
+
+    ``shift_ms`` moves its times by the venue clock's skew.
+    """
     o = view.order
+    created, updated = ms(o.created_at) + shift_ms, ms(o.updated_at or o.created_at) + shift_ms
     type_name = _TYPE_NAMES.get(o.order_type, "STOP_LOSS_LIMIT")
     body: dict[str, Any] = {
         "symbol": inst.venue_symbol,
@@ -117,10 +121,10 @@ def order_json(view: OrderView, inst: Instrument, full: bool = False) -> dict[st
         "type": type_name,
         "side": o.side.value.upper(),
         "stopPrice": d(o.stop_price or Decimal(0)),
-        "time": ms(o.created_at),
-        "transactTime": ms(o.created_at),
-        "updateTime": ms(o.updated_at or o.created_at),
-        "workingTime": ms(o.created_at),
+        "time": created,
+        "transactTime": created,
+        "updateTime": updated,
+        "workingTime": created,
         "isWorking": not o.is_terminal,
         "selfTradePreventionMode": "NONE",
     }

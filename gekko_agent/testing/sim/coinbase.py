@@ -56,7 +56,14 @@ from gekko_agent.execution.ports import OrderRequest, RejectReason
 from gekko_agent.testing.sim import coinbase_wire as wire
 from gekko_agent.testing.sim.coinbase_market import CoinbaseMarketData
 from gekko_agent.testing.sim.exchange import OrderView, SimExchange, numeric_id
-from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, FaultPlan, hold_until_disconnect
+from gekko_agent.testing.sim.faults import (
+    ASGIApp,
+    DroppedAnswer,
+    Fault,
+    FaultMiddleware,
+    FaultPlan,
+    hold_until_disconnect,
+)
 from gekko_agent.testing.sim.server import standing_quote
 from gekko_agent.venues.paper import (
     BookDepth,
@@ -135,7 +142,7 @@ def _unauthorized(detail: str) -> JSONResponse:
     )
 
 
-def _check_jwt(request: Request, token: str) -> JSONResponse | None:
+def _check_jwt(request: Request, token: str, now: float) -> JSONResponse | None:
     try:
         claims = jwt.decode(
             token,
@@ -143,10 +150,19 @@ def _check_jwt(request: Request, token: str) -> JSONResponse | None:
             algorithms=["ES256"],
             audience="retail_rest_api_proxy",
             issuer="coinbase-cloud",
-            options={"require": ["exp", "nbf", "sub"]},
+            options={"require": ["exp", "nbf", "sub"], "verify_exp": False, "verify_nbf": False},
         )
     except jwt.PyJWTError as exc:
         return _unauthorized(f"invalid JWT: {exc}")
+    # the token's window is checked against the venue's clock (``now``, skew included)
+    try:
+        not_before, expires = float(claims["nbf"]), float(claims["exp"])
+    except (TypeError, ValueError):
+        return _unauthorized("invalid JWT: nbf/exp are not numbers")
+    if expires <= now:
+        return _unauthorized("invalid JWT: Signature has expired")
+    if not_before > now + 1:
+        return _unauthorized("invalid JWT: The token is not yet valid (nbf)")
     method, _, target = str(claims.get("uri", "")).partition(" ")
     target = target.removeprefix("https://").removeprefix("http://")
     if claims.get("sub") != CDP_KEY_NAME:
@@ -156,12 +172,12 @@ def _check_jwt(request: Request, token: str) -> JSONResponse | None:
     return None
 
 
-def _check_hmac(request: Request, body: bytes) -> JSONResponse | None:
+def _check_hmac(request: Request, body: bytes, now: float) -> JSONResponse | None:
     headers = request.headers
     if headers.get("cb-access-key") != API_KEY:
         return _unauthorized("unknown API key")
     stamp = headers.get("cb-access-timestamp", "")
-    if not stamp.isdigit() or abs(int(stamp) - time.time()) > _MAX_SKEW_S:
+    if not stamp.isdigit() or abs(int(stamp) - now) > _MAX_SKEW_S:
         return _unauthorized("request timestamp expired")
     path = request.url.path
     if path.startswith("/v2/") and request.method == "GET" and request.url.query:
@@ -173,13 +189,17 @@ def _check_hmac(request: Request, body: bytes) -> JSONResponse | None:
     return None
 
 
-async def authenticate(request: Request) -> JSONResponse | None:
-    """None when the request is signed by a simulator key, else the 401 answer."""
+async def authenticate(request: Request, skew_ms: int = 0) -> JSONResponse | None:
+    """None when the request is signed by a simulator key, else the 401 answer.
+
+    Token and timestamp windows are checked against the venue's clock, ``skew_ms`` off the real one.
+    """
+    now = time.time() + skew_ms / 1000
     auth = request.headers.get("authorization", "")
     if auth.startswith("Bearer "):
-        return _check_jwt(request, auth.removeprefix("Bearer ").strip())
+        return _check_jwt(request, auth.removeprefix("Bearer ").strip(), now)
     if "cb-access-key" in request.headers:
-        return _check_hmac(request, await request.body())
+        return _check_hmac(request, await request.body(), now)
     return _unauthorized("missing credentials")
 
 
@@ -262,6 +282,8 @@ class _Trading:
             if fault is Fault.DROP_AFTER_ACCEPT:
                 await hold_until_disconnect(request.receive)
                 return Response(status_code=504)
+            if fault is Fault.DROP_ACCEPTED:
+                return DroppedAnswer()
             existing = await self.ex.view(cid)
         placed = existing.order
         return JSONResponse(
@@ -388,11 +410,11 @@ def _page(
 _Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _private(handler: _Handler) -> _Handler:
-    """``handler`` behind the auth check."""
+def _private(handler: _Handler, exchange: SimExchange) -> _Handler:
+    """``handler`` behind the auth check (on ``exchange``'s clock)."""
 
     async def endpoint(request: Request) -> Response:
-        denied = await authenticate(request)
+        denied = await authenticate(request, exchange.skew_ms(request.headers))
         return denied if denied is not None else await handler(request)
 
     return endpoint
@@ -415,20 +437,20 @@ def create_app(venue: PaperVenue, faults: FaultPlan) -> ASGIApp:
         Route(f"{pub}/product_book", market.product_book),
         Route(f"{pub}/products/{{product_id}}/candles", market.candles),
         Route(f"{pub}/products/{{product_id}}/ticker", market.ticker),
-        Route(f"{v3}/products", _private(market.products)),
-        Route(f"{v3}/products/{{product_id}}", _private(market.product)),
-        Route(f"{v3}/product_book", _private(market.product_book)),
-        Route(f"{v3}/products/{{product_id}}/candles", _private(market.candles)),
-        Route(f"{v3}/products/{{product_id}}/ticker", _private(market.ticker)),
-        Route(f"{v3}/best_bid_ask", _private(market.best_bid_ask)),
-        Route(f"{v3}/transaction_summary", _private(market.transaction_summary)),
-        Route(f"{v3}/accounts", _private(trading.accounts)),
-        Route("/v2/accounts", _private(trading.accounts)),
-        Route(f"{v3}/orders", _private(trading.create_order), methods=["POST"]),
-        Route(f"{v3}/orders/batch_cancel", _private(trading.cancel_orders), methods=["POST"]),
-        Route(f"{v3}/orders/historical/batch", _private(trading.orders)),
-        Route(f"{v3}/orders/historical/fills", _private(trading.fills)),
-        Route(f"{v3}/orders/historical/{{order_id}}", _private(trading.order)),
+        Route(f"{v3}/products", _private(market.products, exchange)),
+        Route(f"{v3}/products/{{product_id}}", _private(market.product, exchange)),
+        Route(f"{v3}/product_book", _private(market.product_book, exchange)),
+        Route(f"{v3}/products/{{product_id}}/candles", _private(market.candles, exchange)),
+        Route(f"{v3}/products/{{product_id}}/ticker", _private(market.ticker, exchange)),
+        Route(f"{v3}/best_bid_ask", _private(market.best_bid_ask, exchange)),
+        Route(f"{v3}/transaction_summary", _private(market.transaction_summary, exchange)),
+        Route(f"{v3}/accounts", _private(trading.accounts, exchange)),
+        Route("/v2/accounts", _private(trading.accounts, exchange)),
+        Route(f"{v3}/orders", _private(trading.create_order, exchange), methods=["POST"]),
+        Route(f"{v3}/orders/batch_cancel", _private(trading.cancel_orders, exchange), methods=["POST"]),
+        Route(f"{v3}/orders/historical/batch", _private(trading.orders, exchange)),
+        Route(f"{v3}/orders/historical/fills", _private(trading.fills, exchange)),
+        Route(f"{v3}/orders/historical/{{order_id}}", _private(trading.order, exchange)),
     ]
     app = Starlette(routes=routes)
     app.state.exchange = exchange

@@ -111,8 +111,8 @@ class CoinbaseMarketData:
         return JSONResponse({"data": {"currency": "USD", "rates": rates}})
 
     async def time(self, request: Request) -> Response:
-        """``GET /api/v3/brokerage/time`` (and the v2 ``time``)."""
-        now = self.ex.clock.now()
+        """``GET /api/v3/brokerage/time`` (and the v2 ``time``), on the venue's (maybe skewed) clock."""
+        now = self.ex.venue_now(request.headers)
         ms = int(now.timestamp() * 1000)
         body: dict[str, Any] = {"iso": wire.iso(now), "epochSeconds": str(ms // 1000), "epochMillis": str(ms)}
         if request.url.path.startswith("/v2/"):

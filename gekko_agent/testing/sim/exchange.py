@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from gekko_agent.domain.clock import LiveClock
 from gekko_agent.domain.instruments import Instrument, InstrumentId
@@ -75,6 +76,15 @@ class SimExchange:
         self._standing: dict[InstrumentId, Quote] = {}
         self._instruments: dict[InstrumentId, Instrument] = {}
         self.placements: Counter[str] = Counter()
+        self.clock_refusals = 0  # signed requests refused because their time was off the venue's
+
+    def skew_ms(self, headers: Any = None) -> int:
+        """How far the venue's clock is from the real one for this request, in ms."""
+        return self.injector.skew_ms(headers)
+
+    def venue_now(self, headers: Any = None) -> datetime:
+        """The venue's clock: now, shifted by the skew in effect."""
+        return self.clock.now() + timedelta(milliseconds=self.skew_ms(headers))
 
     async def instruments(self) -> dict[InstrumentId, Instrument]:
         """Instruments by id (cached)."""

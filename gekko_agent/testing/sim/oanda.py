@@ -14,7 +14,7 @@ happened, ``orderFillTransaction`` / ``orderCancelTransaction``), ``GET accounts
 Units carry the side in their sign, prices and money are strings, times RFC 3339 with nanoseconds.
 Refusals are ``400`` with an ``orderRejectTransaction`` and ``errorCode`` (``UNITS_PRECISION_EXCEEDED``,
 ``INSUFFICIENT_MARGIN``, ``INSTRUMENT_UNKNOWN``, ``CLIENT_ORDER_ID_ALREADY_EXISTS``…); unknown orders
-are ``404``. Order faults (reject, partial, drop-after-accept) come from the plan, the
+are ``404``. Order faults (reject, partial, drop-after-accept, drop-accepted) come from the plan, the
 ``X-Gekko-Fault`` header or :meth:`FaultInjector.script` on :func:`build_app`'s exchange.
 """
 
@@ -38,7 +38,14 @@ from gekko_agent.domain.orders import OrderSide, OrderStatus, OrderType, TimeInF
 from gekko_agent.execution.ports import OrderRequest, RejectReason
 from gekko_agent.testing.sim.bars import HistoricalBars
 from gekko_agent.testing.sim.exchange import SimExchange
-from gekko_agent.testing.sim.faults import ASGIApp, Fault, FaultMiddleware, FaultPlan, hold_until_disconnect
+from gekko_agent.testing.sim.faults import (
+    ASGIApp,
+    DroppedAnswer,
+    Fault,
+    FaultMiddleware,
+    FaultPlan,
+    hold_until_disconnect,
+)
 from gekko_agent.testing.sim.server import standing_quote
 from gekko_agent.venues.paper import (
     BookDepth,
@@ -175,7 +182,7 @@ class _Oanda:
 
     def _append(self, tx: dict[str, Any]) -> dict[str, Any]:
         tx = {"id": str(len(self.log) + 1), "accountID": ACCOUNT_ID, "batchID": str(len(self.log) + 1), **tx}
-        tx.setdefault("time", _t(self.ex.clock.now()))
+        tx.setdefault("time", _t(self.ex.venue_now()))
         self.log.append(tx)
         return tx
 
@@ -310,7 +317,7 @@ class _Oanda:
                     "closeoutBid": bids[-1]["price"], "closeoutAsk": asks[-1]["price"],
                 }
             )  # fmt: skip
-        return JSONResponse({"prices": prices, "time": _t(self.ex.clock.now())})
+        return JSONResponse({"prices": prices, "time": _t(self.ex.venue_now(request.headers))})
 
     async def candles(self, request: Request) -> Response:
         """``GET instruments/{name}/candles?granularity=&count=&from=&to=`` (mid; count ≤ 5000).
@@ -505,6 +512,8 @@ class _Oanda:
         if fault is Fault.DROP_AFTER_ACCEPT:
             await hold_until_disconnect(request.receive)
             return Response(status_code=504)
+        if fault is Fault.DROP_ACCEPTED:
+            return DroppedAnswer()
         body: dict[str, Any] = {"orderCreateTransaction": create}
         if rec.fills:
             body["orderFillTransaction"] = self.log[int(rec.fills[0]) - 1]

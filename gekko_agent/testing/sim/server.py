@@ -20,6 +20,7 @@ server's event loop, so requests never interleave inside the engine.
 from __future__ import annotations
 
 import importlib
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -138,6 +139,8 @@ class SimServer:
     """
 
     def __init__(self, app: ASGIApp, port: int = 0, host: str = "127.0.0.1") -> None:
+        if not 0 <= port <= 65_535:  # the socket layer would silently take it modulo 65536
+            raise InvalidInput(f"venue simulator port {port}: a TCP port is 0..65535")
         config = uvicorn.Config(
             app,
             host=host,
@@ -152,19 +155,47 @@ class SimServer:
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
         self._host = host
+        self._port = port
         self.base_url = ""
 
+    def _listen(self) -> socket.socket:
+        """Bind the listening socket here, so a port in use or a bad host is a one-line InvalidInput."""
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                self._host, self._port, type=socket.SOCK_STREAM
+            )[0]
+            sock = socket.socket(family, kind, proto)
+        except (OSError, UnicodeError) as exc:
+            raise InvalidInput(f"venue simulator cannot listen on {self._host}:{self._port}: {exc}") from None
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+        except OSError as exc:
+            sock.close()
+            reason = exc.strerror or str(exc)
+            raise InvalidInput(
+                f"venue simulator cannot listen on {self._host}:{self._port}: {reason}"
+            ) from None
+        return sock
+
     def start(self, timeout_s: float = 10.0) -> str:
-        """Start serving and return the base URL (``http://127.0.0.1:PORT``)."""
-        self._thread = threading.Thread(target=self._server.run, name="gekko-venue-sim", daemon=True)
+        """Start serving and return the base URL (``http://127.0.0.1:PORT``).
+
+        Raises:
+            InvalidInput: the port is taken or the host cannot be bound, or the server did not start.
+        """
+        sock = self._listen()
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="gekko-venue-sim", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                sock.close()
                 raise InvalidInput(f"venue simulator failed to start on {self._host}")
             time.sleep(0.01)
-        sockets = [s for server in self._server.servers for s in server.sockets]
-        port = sockets[0].getsockname()[1]
+        port = sock.getsockname()[1]
         self.base_url = f"http://{self._host}:{port}"
         return self.base_url
 

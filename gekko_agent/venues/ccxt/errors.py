@@ -4,6 +4,8 @@
   ``retry_after`` from the ``Retry-After`` header when the venue sent one;
 * ``RequestTimeout``, ``NetworkError``, ``ExchangeNotAvailable``, ``OperationFailed`` →
   :class:`~gekko_agent.errors.VenueUnavailable` (for a submit: ambiguous, look the order up);
+  ``InvalidNonce`` (Binance ``-1021``: our clock is off the venue's by more than ``recvWindow``)
+  is one of them, and :func:`is_clock_skew` tells the adapter to measure the venue's clock again;
 * ``OrderNotFound`` → :class:`~gekko_agent.errors.OrderNotFound`;
 * ``InsufficientFunds``, ``InvalidOrder``, ``BadSymbol`` → on submit a ``REJECTED`` ack whose
   :class:`~gekko_agent.execution.ports.RejectReason` comes from :func:`reject_reason`, elsewhere
@@ -23,7 +25,7 @@ import ccxt.async_support as ccxt
 from gekko_agent.errors import GekkoError, OrderNotFound, RateLimited, VenueRejected, VenueUnavailable
 from gekko_agent.execution.ports import RejectReason
 
-__all__ = ["is_ambiguous", "is_duplicate", "reject_reason", "retry_after", "translate"]
+__all__ = ["is_ambiguous", "is_clock_skew", "is_duplicate", "reject_reason", "retry_after", "translate"]
 
 # message fragments → reason, checked in order (Binance filter names, Coinbase failure reasons)
 _MESSAGE_REASONS: tuple[tuple[str, RejectReason], ...] = (
@@ -59,6 +61,7 @@ _EXCHANGE_ERROR_REASONS = frozenset(
 )
 _NOT_FOUND_MARKERS = ("order with this orderID was not found",)
 _DUPLICATE_MARKERS = ("Duplicate order", "DUPLICATE_CLIENT_ORDER_ID", "duplicate client order id")
+_SKEW_MARKERS = ('"code":-1021', "outside of the recvWindow")
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:
@@ -75,6 +78,11 @@ def retry_after(headers: Mapping[str, Any] | None) -> float | None:
 def is_duplicate(exc: BaseException) -> bool:
     """True when the venue refused an order because its client order id is already known."""
     return isinstance(exc, ccxt.DuplicateOrderId) or any(m in str(exc) for m in _DUPLICATE_MARKERS)
+
+
+def is_clock_skew(exc: BaseException) -> bool:
+    """True when the venue refused a signed request because its timestamp is off the venue's clock."""
+    return isinstance(exc, ccxt.InvalidNonce) or any(m in str(exc) for m in _SKEW_MARKERS)
 
 
 def is_ambiguous(exc: BaseException) -> bool:

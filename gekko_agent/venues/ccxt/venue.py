@@ -9,6 +9,10 @@ connection, 5xx) is never simply resent: the order is first looked up by client 
 the venue does not know it after ``lookup_attempts`` tries is it sent again. A client id already
 sent from this process is looked up before anything is sent, and a venue that answers "duplicate"
 gets the existing order returned with ``duplicate=True``.
+
+A request refused for clock skew (Binance ``-1021``) makes the adapter measure the venue's clock
+again (ccxt ``load_time_difference``) before the retryable error goes up, so the caller's retry
+is signed on the venue's time.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from gekko_agent.execution.ports import (
 )
 from gekko_agent.venues.ccxt.client import CcxtVenueConfig, build_exchange
 from gekko_agent.venues.ccxt.cursor import MarketCursor, decode_cursor, encode_cursor
-from gekko_agent.venues.ccxt.errors import is_ambiguous, is_duplicate, reject_reason, translate
+from gekko_agent.venues.ccxt.errors import is_ambiguous, is_clock_skew, is_duplicate, reject_reason, translate
 from gekko_agent.venues.ccxt.paging import TradeQuery, fetch_all_trades, trade_order_key
 from gekko_agent.venues.ccxt.parse import (
     dec,
@@ -102,7 +106,14 @@ class CcxtVenue:
         except GekkoError:
             raise
         except Exception as exc:
+            await self._resync_clock(exc)
             raise translate(exc, self.name, getattr(self._ex, "last_response_headers", None)) from exc
+
+    async def _resync_clock(self, exc: BaseException) -> None:
+        """After a clock-skew refusal, measure the venue's clock again (best effort)."""
+        if is_clock_skew(exc) and hasattr(self._ex, "load_time_difference"):
+            with contextlib.suppress(Exception):
+                await self._ex.load_time_difference()
 
     # -- markets -------------------------------------------------------------------------------
 
@@ -331,6 +342,7 @@ class CcxtVenue:
             try:
                 raw = await self._ex.create_order(symbol, kind, request.side.value, amount, price, params)
             except Exception as exc:
+                await self._resync_clock(exc)
                 if is_duplicate(exc):
                     known = await self._existing(request)
                     if known is not None:
