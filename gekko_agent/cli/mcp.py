@@ -1,8 +1,11 @@
 """``gekko mcp``: serve Gekko's tools to other agents over MCP (stdio or streamable HTTP).
 
-Read tools are always served; the trading tools (propose/cancel) only when agent.yaml says
-``mcp.serve.enabled_trading: true`` — and even then they only queue proposals for the risk engine and
-the approval policy. HTTP needs ``mcp.serve.token`` and binds to loopback unless ``allow_remote``.
+Standalone, the server is a snapshot (a paper replay frozen at ``demo.start``), not attached to an
+engine: read tools answer from it and say so; the trading tools (listed only when agent.yaml says
+``mcp.serve.enabled_trading: true``) refuse, because nothing would take their proposals. To trade over
+MCP, ``gekko run`` with ``mcp.serve.beside_engine: true`` serves the same tools attached to the running
+engine, where proposals go through the risk engine and the approval policy. HTTP needs
+``mcp.serve.token`` and binds to loopback unless ``allow_remote``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from gekko_agent.errors import ConfigError, UserError
 
 if TYPE_CHECKING:
     from gekko_agent.mcp.config import McpServerConfig
+    from gekko_agent.tools.sentiment import LlmScorer
 
 __all__ = ["app"]
 
@@ -90,13 +94,37 @@ def _serve(
     factory = load_context_factory(context or os.environ.get("GEKKO_MCP_CONTEXT") or DEFAULT_CONTEXT_FACTORY)
     tool_context = factory(path)
     research = ResearchService(research_cfg) if research_cfg.sources else None
+    snapshot_of = getattr(tool_context, "snapshot_of", None)
     server = build_server(
-        server_registry(research), lambda: tool_context, enable_trading=serve_cfg.enabled_trading
+        server_registry(research, _sentiment_scorer(path)),
+        lambda: tool_context,
+        enable_trading=serve_cfg.enabled_trading,
+        snapshot_of=snapshot_of if isinstance(snapshot_of, str) else None,
     )
     if chosen == "stdio":
         run_stdio(server)
     else:
         run_http(server, serve_cfg, resolve_token(serve_cfg, str(path or "agent.yaml")))
+
+
+def _sentiment_scorer(path: Path | None) -> LlmScorer | None:
+    """The model sentiment scorer when agent.yaml has ``brain.llm``; None (lexicon only) otherwise.
+
+    A key that cannot be resolved is reported on stderr and the lexicon serves alone.
+    """
+    from gekko_agent.config.model import BrainConfig
+    from gekko_agent.mcp.config import load_section
+
+    brain: BrainConfig = load_section(path, "brain", BrainConfig) if path else BrainConfig()
+    if brain.llm is None:
+        return None
+    from gekko_agent.agent.llm_trading import build_sentiment_scorer
+
+    try:
+        return build_sentiment_scorer(brain.llm)
+    except ConfigError as exc:
+        typer.secho(f"gekko: sentiment_score uses the lexicon only: {exc}", err=True, fg="yellow")
+        return None
 
 
 @app.command("serve")

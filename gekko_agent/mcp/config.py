@@ -1,7 +1,10 @@
 """The ``mcp`` section of agent.yaml: Gekko's own MCP server and the MCP servers the agent uses.
 
-``mcp.serve`` configures ``gekko mcp serve`` (read tools always; trading tools only with
+``mcp.serve`` configures Gekko's MCP server (read tools always; trading tools only with
 ``enabled_trading``; HTTP only with a bearer token and, unless ``allow_remote``, only on loopback).
+With ``beside_engine: true``, ``gekko run`` serves it over HTTP attached to the running engine, where
+trading tools reach the engine's one order path; standalone ``gekko mcp serve`` is a read-only
+snapshot whose trading tools refuse.
 ``mcp.servers`` names outside MCP servers whose tools the agent may call (their output is untrusted).
 """
 
@@ -38,11 +41,19 @@ class _Model(BaseModel):
 
 
 class McpServerConfig(_Model):
-    """Gekko's own MCP server (``gekko mcp serve``)."""
+    """Gekko's own MCP server (``gekko mcp serve``, or beside the engine in ``gekko run``)."""
 
     enabled_trading: bool = Field(
         False,
         description="Expose propose/cancel; they only enqueue, so risk and approval still apply.",
+    )
+    beside_engine: bool = Field(
+        False,
+        description=(
+            "`gekko run` also serves MCP over HTTP (host, port, path, token below), attached to the "
+            "running engine: read tools answer live, trading tools (when enabled) queue proposals the "
+            "engine runs through risk and approval."
+        ),
     )
     transport: Literal["stdio", "http"] = Field(
         "stdio", description="Default transport of `gekko mcp serve`."

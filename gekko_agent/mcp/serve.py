@@ -9,7 +9,7 @@ pass :func:`gekko_agent.testing.mcp_fixture_server.fixture_tool_context`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +50,13 @@ def load_context_factory(spec: str) -> ContextFactory:
     return factory  # type: ignore[no-any-return]
 
 
-def resolve_token(config: McpServerConfig, source: str) -> str:
+def resolve_token(config: McpServerConfig, source: str, environ: Mapping[str, str] | None = None) -> str:
     """The bearer token HTTP clients must send.
+
+    Args:
+        config: ``mcp.serve``.
+        source: the config file, for error messages.
+        environ: where an ``{env: NAME}`` token is read (default: the process environment).
 
     Raises:
         ConfigError: no token is configured, or it cannot be read.
@@ -60,7 +65,7 @@ def resolve_token(config: McpServerConfig, source: str) -> str:
         raise ConfigError(
             source, "mcp.serve.token", "the HTTP transport needs a bearer token (e.g. {env: NAME})"
         )
-    return config.token.resolve(source, "mcp.serve.token").get_secret_value()
+    return config.token.resolve(source, "mcp.serve.token", environ).get_secret_value()
 
 
 def run_stdio(server: Server[Any]) -> None:

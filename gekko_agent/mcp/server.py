@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from gekko_agent.tools.research import ResearchService
     from gekko_agent.tools.sentiment import LlmScorer
 
-__all__ = ["StaticTokenVerifier", "build_server", "http_app", "server_registry"]
+__all__ = ["SNAPSHOT_NOTE", "StaticTokenVerifier", "build_server", "http_app", "server_registry"]
 
 SERVER_NAME = "gekko"
 _INSTRUCTIONS = (
@@ -42,6 +42,12 @@ _INSTRUCTIONS = (
     "Trading tools, when offered, only queue proposals: Gekko's risk engine and approval policy decide; "
     "a proposal is not an order and an order is not a fill."
 )
+SNAPSHOT_NOTE = (
+    "SNAPSHOT: this server is not attached to a running engine; read tools answer from {source}, "
+    "which does not move. Trading tools refuse here: run `gekko run` with mcp.serve.beside_engine "
+    "to trade through Gekko's risk engine."
+)
+"""Appended to the instructions (and to each tool's description) of a standalone snapshot server."""
 
 
 def server_registry(
@@ -64,10 +70,10 @@ def server_registry(
     return ToolRegistry(tools)
 
 
-def _mcp_tool(t: Tool) -> types.Tool:
+def _mcp_tool(t: Tool, note: str) -> types.Tool:
     return types.Tool(
         name=t.name,
-        description=t.description,
+        description=f"{t.description} ({note})" if note else t.description,
         input_schema=t.parameters,
         annotations=types.ToolAnnotations(
             read_only_hint=t.read_only,
@@ -85,6 +91,8 @@ def build_server(
     enable_trading: bool = False,
     name: str = SERVER_NAME,
     version: str = "",
+    caller_context: Callable[[str], ToolContext] | None = None,
+    snapshot_of: str | None = None,
 ) -> Server[Any]:
     """A low-level MCP server exposing ``registry`` over ``context``.
 
@@ -95,9 +103,18 @@ def build_server(
         enable_trading: also expose the trading (non-read-only) tools.
         name: the server name announced to clients.
         version: the version announced to clients.
+        caller_context: when given, used instead of ``context`` with the caller's name (the client's
+            ``clientInfo.name``), so proposals carry who made them.
+        snapshot_of: when the server is a standalone snapshot, what it answers from (e.g. "a paper
+            replay frozen at 2023-03-09T06:00"); said in the instructions and in every tool's
+            description (see :data:`SNAPSHOT_NOTE`).
     """
     exposed = {t.name: t for t in registry.tools(include_trading=enable_trading)}
-    listing = types.ListToolsResult(tools=[_mcp_tool(t) for t in exposed.values()])
+    note = "" if snapshot_of is None else f"snapshot of {snapshot_of}, not a live engine"
+    listing = types.ListToolsResult(tools=[_mcp_tool(t, note) for t in exposed.values()])
+    instructions = _INSTRUCTIONS
+    if snapshot_of is not None:
+        instructions += " " + SNAPSHOT_NOTE.format(source=snapshot_of)
 
     async def list_tools(
         _ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None
@@ -105,7 +122,7 @@ def build_server(
         return listing
 
     async def call_tool(
-        _ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         t = exposed.get(params.name)
         if t is None:
@@ -113,7 +130,8 @@ def build_server(
             why = "trading tools are disabled on this server" if hidden else "unknown tool"
             text = f"{params.name}: {why}; available: {', '.join(sorted(exposed))}"
             return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
-        result = await t.call(context(), params.arguments or {})
+        view = context() if caller_context is None else caller_context(_caller(ctx))
+        result = await t.call(view, params.arguments or {})
         structured = {"result": result.content} if result.ok else None
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=result.text())],
@@ -128,11 +146,18 @@ def build_server(
     return Server(
         name,
         version=version,
-        instructions=_INSTRUCTIONS,
+        instructions=instructions,
         get_tool_input_schema=input_schema,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
+
+
+def _caller(ctx: ServerRequestContext[Any]) -> str:
+    """The calling client's announced name (``clientInfo.name``), or ``client``."""
+    params = ctx.session.client_params
+    name = params.client_info.name if params is not None else ""
+    return name or "client"
 
 
 class StaticTokenVerifier:

@@ -8,7 +8,10 @@
 2. build the engine: a :class:`VenueEngine` over a :class:`~gekko_agent.runtime.live.LiveSession`
    when a venue is ccxt or OANDA, else a :class:`ReplayEngine` that replays the bundled datasets
    through paper venues at ``--speed``; both resume the trading state from the ledger;
-3. attach chat-ops (:class:`~gekko_agent.runtime.chatops.ChatopsHub`) to the engine's Trader;
+3. attach chat-ops (:class:`~gekko_agent.runtime.chatops.ChatopsHub`) to the engine's Trader, and,
+   when ``mcp.serve.beside_engine``, Gekko's MCP server over HTTP
+   (:class:`~gekko_agent.mcp.attached.McpAttachment`): read tools answer from the live Trader, and
+   proposals from its trading tools are drained by the engine through ``Trader.propose``;
 4. :func:`run_headless`: the :class:`~gekko_agent.runtime.scheduler.HeadlessScheduler` runs the
    ``schedule:`` jobs of agent.yaml: ``agent_cycle`` (poll bars and fills; the brain decides; every
    ``brain.cycle_seconds`` unless ``schedule.agent_cycle`` is given) and
@@ -19,18 +22,19 @@
 Shutdown on SIGTERM or SIGINT (or the end of the data, or ``stop``): no new jobs; a running job may
 finish within ``schedule.shutdown_grace_seconds``; the replay stops at its next bar; the breakers'
 references and a ``stopped`` alert are journaled; chat-ops send what is queued and stop; venue
-sessions close. Every event was durable when it was appended; the ledger is closed by its owner.
+sessions close; the MCP server stops (proposals still queued are marked failed). Every event was
+durable when it was appended; the ledger is closed by its owner.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gekko_agent.config import GekkoConfig, Mode, PaperVenueConfig
 from gekko_agent.domain import AlertRaised, Bar
@@ -46,6 +50,10 @@ from gekko_agent.runtime.restore import restore_trader
 from gekko_agent.runtime.scheduler import HeadlessScheduler, JobSchedule, ScheduleConfig
 from gekko_agent.runtime.trader import Trader
 from gekko_agent.runtime.wiring import System, build_replay, ledger_session
+
+if TYPE_CHECKING:
+    from gekko_agent.agent.engine_context import BarHistory
+    from gekko_agent.mcp.attached import McpAttachment
 
 __all__ = [
     "HeadlessEngine",
@@ -119,6 +127,7 @@ class ReplayEngine:
         speed: simulated seconds per wall second (None: as fast as possible).
         echo: where the hourly (simulated time) status line goes.
         shadow: the shadow system, when ``brain.shadow`` is on.
+        observers: called with every bar the engine sees (e.g. the MCP server's bar history).
     """
 
     mode = "paper"
@@ -132,8 +141,10 @@ class ReplayEngine:
         speed: float | None,
         echo: Echo,
         shadow: System | None = None,
+        observers: Sequence[Callable[[Bar], None]] = (),
     ) -> None:
         self.system = system
+        self.observers = list(observers)
         self.start_at = start
         self.speed = speed
         self.echo = echo
@@ -153,6 +164,8 @@ class ReplayEngine:
         return {}
 
     def _on_bar(self, bar: Bar) -> None:
+        for observe in self.observers:
+            observe(bar)
         now = self.trader.clock.now()
         if self.start_at is not None and now <= self.start_at:
             return
@@ -261,6 +274,7 @@ async def run_headless(
     stop: asyncio.Event | None = None,
     install_signals: bool = True,
     linger: bool = False,
+    mcp: McpAttachment | None = None,
 ) -> None:
     """Run ``engine`` on ``schedule`` until a signal, ``stop``, or (unless ``linger``) the end of its data.
 
@@ -273,8 +287,11 @@ async def run_headless(
         stop: set to stop (besides SIGTERM/SIGINT).
         install_signals: handle SIGTERM and SIGINT (main thread only).
         linger: keep serving (jobs, chat-ops) after a replay's data ends, until stopped.
+        mcp: Gekko's MCP server attached to the engine, started after the engine and stopped before it
+            closes; a failure draining its proposals is handled like a job's.
 
     Raises:
+        ConfigError: the MCP server's port cannot be bound.
         HaltError: a job or the replay hit an error that must stop trading (re-raised after shutdown).
     """
     trader = engine.trader
@@ -321,6 +338,8 @@ async def run_headless(
         except HaltError as exc:  # an unwritable ledger: still close everything, then raise
             fatal.append(exc)
         finally:
+            if mcp is not None:
+                await mcp.stop(schedule.shutdown_grace_seconds)
             if chatops is not None:
                 await chatops.stop()
             await engine.close()
@@ -343,7 +362,11 @@ async def run_headless(
         await engine.start()
         if chatops is not None:
             await chatops.start()
+        if mcp is not None:
+            await mcp.start(lambda exc: on_error("mcp", exc))
     except BaseException:
+        if mcp is not None:
+            await mcp.stop()
         if chatops is not None:
             await chatops.stop()
         await engine.close()
@@ -427,6 +450,7 @@ async def run_configured(
     with Ledger(path) as ledger:
         journal = ObservedLedger(ledger, [hub.on_event] if hub is not None else [])
         engine: HeadlessEngine
+        history = _bar_history(cfg)
         if is_venue:
             engine = VenueEngine(LiveSession(cfg, journal, environ=environ), echo)
         else:
@@ -437,14 +461,22 @@ async def run_configured(
                 from gekko_agent.runtime.shadow import build_shadow
 
                 shadow = build_shadow(system, cfg, start=start, end=end)
-            engine = ReplayEngine(system, start=start, speed=speed, echo=echo, shadow=shadow)
+            observers = [history.on_bar] if history is not None else []
+            engine = ReplayEngine(
+                system, start=start, speed=speed, echo=echo, shadow=shadow, observers=observers
+            )
         if hub is not None:
             hub.attach(engine.trader, journal, mode=engine.mode, environ=environ, llm=cfg.brain.llm)
         t = engine.trader
+        mcp = _mcp_attachment(cfg, t, history, environ) if history is not None else None
         chat = f"; chat-ops on {chatops.names}" if chatops is not None else ""
+        served = ""
+        if mcp is not None:
+            trading = "with trading tools" if cfg.mcp.serve.enabled_trading else "read tools only"
+            served = f"; MCP on {mcp.url} ({trading})"
         echo(
             f"Gekko · {engine.mode} · brain {t.brain.name} · {', '.join(t.instruments)} · "
-            f"state {t.state.value.upper()} · ledger {path}{chat}; SIGTERM or Ctrl-C stops"
+            f"state {t.state.value.upper()} · ledger {path}{chat}{served}; SIGTERM or Ctrl-C stops"
         )
         await run_headless(
             engine,
@@ -455,4 +487,32 @@ async def run_configured(
             stop=stop,
             install_signals=install_signals,
             linger=linger,
+            mcp=mcp,
         )
+
+
+def _bar_history(cfg: GekkoConfig) -> BarHistory | None:
+    """The bars the MCP server's ``get_bars`` shows, when ``mcp.serve.beside_engine`` (else None)."""
+    if not cfg.mcp.serve.beside_engine:
+        return None
+    from gekko_agent.agent.engine_context import BarHistory
+
+    return BarHistory()
+
+
+def _mcp_attachment(
+    cfg: GekkoConfig, trader: Trader, history: BarHistory, environ: Mapping[str, str] | None
+) -> McpAttachment:
+    """Gekko's MCP server over HTTP attached to ``trader`` (``mcp.serve``).
+
+    Raises:
+        ConfigError: no bearer token is configured, or it cannot be read.
+    """
+    from gekko_agent.mcp.attached import McpAttachment
+    from gekko_agent.mcp.serve import resolve_token
+    from gekko_agent.tools.research import ResearchService
+
+    serve = cfg.mcp.serve
+    token = resolve_token(serve, "agent.yaml", environ)
+    research = ResearchService(cfg.research) if cfg.research.sources else None
+    return McpAttachment(trader, serve, token, history=history, research=research)

@@ -250,15 +250,18 @@ def ledger_session(ledger: Ledger) -> str:
 
 
 def mcp_tool_context(config_path: Path | None) -> ToolContext:
-    """The ToolContext ``gekko mcp serve`` offers: the paper engine warmed up to ``demo.start``.
+    """The ToolContext standalone ``gekko mcp serve`` offers: a snapshot, not a running engine.
 
-    Read tools answer from that engine; trading tools (when enabled) only queue proposals, which
-    the engine would run through risk and the approval policy — nothing reaches a venue from MCP.
+    Read tools answer from the paper engine warmed up to ``demo.start`` and frozen there (the server
+    says so in its instructions and tool descriptions); trading tools refuse, since nothing would take
+    their proposals (see :mod:`gekko_agent.mcp.snapshot`). To trade over MCP, ``gekko run`` with
+    ``mcp.serve.beside_engine`` attaches the server to the live engine.
     """
     import asyncio
 
-    from gekko_agent.agent.engine_context import BarHistory, TraderToolContext
+    from gekko_agent.agent.engine_context import BarHistory
     from gekko_agent.config import load_config
+    from gekko_agent.mcp.snapshot import ReplaySnapshotContext
     from gekko_agent.runtime.replay import run_replay
 
     cfg = load_config(config_path)
@@ -266,4 +269,5 @@ def mcp_tool_context(config_path: Path | None) -> ToolContext:
     system = build_replay(cfg, MemoryJournal(), start=start, end=start)
     history = BarHistory()
     asyncio.run(run_replay(system, start=start, on_bar=history.on_bar))
-    return TraderToolContext(system.trader, history, strategy="mcp")
+    where = f"a paper replay frozen at {start.isoformat()} (demo.start)"
+    return ReplaySnapshotContext(system.trader, history, snapshot_of=where)
