@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -203,12 +204,7 @@ class ResearchService:
         for src in chosen:
             try:
                 body = await self._fetch(src.url, src.ttl_seconds)
-                if src.kind == "rss":
-                    found = parse_feed(body, max_items=src.max_items)
-                else:
-                    text = html_text(body.decode("utf-8", "replace"), with_title=True)
-                    title, _, rest = text.partition("\n")
-                    found = [FeedItem(title=title, link=src.url, published=None, summary=rest.strip()[:2000])]
+                found = self._parse(src, body)
             except (FeedError, ToolError) as exc:
                 errors[src.name] = str(exc)
                 continue
@@ -220,6 +216,40 @@ class ResearchService:
         if needle:
             items = [i for i in items if needle in (i["title"] + " " + i["summary"]).casefold()]
         return {"items": items[:limit], "errors": errors, "trust": Trust.UNTRUSTED.value}
+
+    async def refresh(self) -> dict[str, str]:
+        """Fetch every source whose cached copy is older than its TTL (the others cost nothing).
+
+        Returns:
+            Source name → one-line reason, for the sources that failed.
+        """
+        return dict((await self.headlines(limit=1))["errors"])
+
+    def cached_headlines(self) -> list[dict[str, Any]]:
+        """Headlines from the on-disk cache only, however old: no network, the same cache gives the same list.
+
+        Sources never fetched, or whose cached copy does not parse, contribute nothing. Items come in
+        config order, then feed order.
+        """
+        items: list[dict[str, Any]] = []
+        for src in self._sources.values():
+            body = self._cache.get(src.url, math.inf)
+            if body is None:
+                continue
+            try:
+                found = self._parse(src, body)
+            except FeedError:
+                continue
+            items.extend(_item_dict(src.name, item) for item in found)
+        return items
+
+    @staticmethod
+    def _parse(src: NewsSourceConfig, body: bytes) -> list[FeedItem]:
+        if src.kind == "rss":
+            return parse_feed(body, max_items=src.max_items)
+        text = html_text(body.decode("utf-8", "replace"), with_title=True)
+        title, _, rest = text.partition("\n")
+        return [FeedItem(title=title, link=src.url, published=None, summary=rest.strip()[:2000])]
 
     def _allowed(self, url: str) -> bool:
         if url in self._seen_links:

@@ -5,23 +5,40 @@ sorted, JSON-safe data (decimal strings, no floats, no wall clock): the same eng
 the same bytes, which is what makes record/replay by request hash work. :class:`PromptSet` loads
 ``prompts/system.md`` and ``prompts/observation.md`` (``$name`` placeholders, :class:`string.Template`)
 and versions them by the hash of their content.
+
+When the engine view also offers cached news (:class:`NewsView`, i.e. ``research.sources`` lists
+any), the observation carries ``news_sentiment``: per-instrument lexicon scores of the cached headlines
+(:func:`~gekko_agent.tools.sentiment.headline_sentiment`) — numbers only, labelled as derived from
+untrusted text, computed without a model and without the network.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from gekko_agent.errors import ConfigError, GekkoError
 from gekko_agent.tools.context import ToolContext
 from gekko_agent.tools.market import compute_indicators
 from gekko_agent.tools.registry import jsonable
+from gekko_agent.tools.sentiment import headline_sentiment
 
-__all__ = ["DEFAULT_PROMPTS", "PromptSet", "build_observation", "render_observation"]
+__all__ = ["DEFAULT_PROMPTS", "NewsView", "PromptSet", "build_observation", "render_observation"]
+
+
+@runtime_checkable
+class NewsView(Protocol):
+    """An engine view that also offers the headlines already fetched (no network, no model)."""
+
+    def cached_headlines(self) -> Sequence[Mapping[str, Any]]:
+        """Headline dicts (``title``, ``summary``...) from the research cache, in a stable order."""
+        ...
+
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 """The bundled templates (``prompts/`` at the top of the repository, mapped into the wheel)."""
@@ -75,6 +92,8 @@ def _safe(fn: Any, *args: Any) -> Any:
 
 def build_observation(ctx: ToolContext, bars: int = 30) -> dict[str, Any]:
     """Everything the model sees at the start of a cycle, as sorted JSON-safe data.
+
+    With a :class:`NewsView` as ``ctx`` it includes ``news_sentiment`` (see the module docstring).
 
     Args:
         ctx: the engine view.
@@ -145,6 +164,8 @@ def build_observation(ctx: ToolContext, bars: int = 30) -> dict[str, Any]:
             "markets": markets,
         }
     )
+    if isinstance(ctx, NewsView):
+        data["news_sentiment"] = headline_sentiment(ctx.cached_headlines(), markets)
     return data
 
 

@@ -132,3 +132,27 @@ def test_config_rejects_duplicates_and_non_http() -> None:
         ResearchConfig(sources=[{"name": "a", "url": "http://x/1"}, {"name": "a", "url": "http://x/2"}])
     with pytest.raises(ValueError, match="http"):
         ResearchConfig(sources=[{"name": "a", "url": "file:///etc/passwd"}])
+
+
+async def test_cached_headlines_read_disk_only_even_when_stale(news: NewsServer, tmp_path: Path) -> None:
+    clock = _Clock()
+    svc = _service(news, tmp_path, clock, markets="/feeds/markets.rss", crypto="/feeds/crypto.atom")
+    assert svc.cached_headlines() == [] and news.hits == {}
+    assert await svc.refresh() == {}
+    assert await svc.refresh() == {}  # within the TTL: no second fetch
+    assert news.hits == {"/feeds/markets.rss": 1, "/feeds/crypto.atom": 1}
+    clock.t += 10_000  # far past the TTL: the cache is still what there is to read
+    items = svc.cached_headlines()
+    assert items == svc.cached_headlines() and news.hits["/feeds/markets.rss"] == 1
+    assert [i["source"] for i in items] == ["markets"] * 3 + ["crypto"] * 2
+    assert items[0]["title"] == "Bitcoin rallies to record high as ETF inflows surge"
+    assert all(i["trust"] == "untrusted" for i in items)
+    fresh = ResearchService(svc.config, clock=clock)  # another process, same cache directory
+    assert fresh.cached_headlines() == items
+
+
+async def test_refresh_reports_failing_sources(news: NewsServer, tmp_path: Path) -> None:
+    svc = _service(news, tmp_path, _Clock(), ok="/feeds/markets.rss", down="/status/503")
+    failed = await svc.refresh()
+    assert list(failed) == ["down"] and "503" in failed["down"]
+    assert {i["source"] for i in svc.cached_headlines()} == {"ok"}
