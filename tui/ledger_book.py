@@ -287,17 +287,7 @@ class LedgerBook:
     def risk_snapshot(self, now: datetime, open_orders: Sequence[Order], state: str) -> RiskSnapshot:
         """What the risk engine would see now (the Risk screen's input)."""
         p = self.portfolio
-        orders = tuple(
-            OpenOrder(
-                o.client_order_id,
-                o.instrument_id,
-                o.side,
-                o.remaining,
-                o.intent.limit_price,
-                o.intent.strategy,
-            )
-            for o in open_orders
-        )
+        orders = tuple(OpenOrder.of(o) for o in open_orders)
         return RiskSnapshot(
             now=now,
             account_currency=p.account_currency,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gekko_agent.domain import Instrument, InstrumentId, OrderSide, Portfolio, Position
+from gekko_agent.domain import Instrument, InstrumentId, Order, OrderSide, Portfolio, Position
 from gekko_agent.errors import InvalidInput
 
 __all__ = [
@@ -113,6 +113,18 @@ class OpenOrder:
     remaining: Decimal
     price: Decimal | None = None
     strategy: str = "manual"
+
+    @classmethod
+    def of(cls, order: Order) -> OpenOrder:
+        """The resting part of ``order``, as the risk checks see it."""
+        return cls(
+            order.client_order_id,
+            order.instrument_id,
+            order.side,
+            order.remaining,
+            order.intent.limit_price,
+            order.intent.strategy,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,17 +250,7 @@ class Trader:
         """Everything the risk engine needs, frozen at this instant."""
         p = self.execution.portfolio
         now = self.clock.now()
-        open_orders = tuple(
-            OpenOrder(
-                o.client_order_id,
-                o.instrument_id,
-                o.side,
-                o.remaining,
-                o.intent.limit_price,
-                o.intent.strategy,
-            )
-            for o in self.execution.open_orders()
-        )
+        open_orders = tuple(OpenOrder.of(o) for o in self.execution.open_orders())
         venues = self._venue_health()
         returns = self.book.returns.window() if len(self.book.returns) else None
         return RiskSnapshot(
