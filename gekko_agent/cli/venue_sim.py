@@ -28,22 +28,30 @@ def serve(
     faults: Annotated[str, typer.Option("--faults", help="Fault SPEC, e.g. 429=0.05,partial=0.3.")] = "",
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the engine and the faults.")] = None,
 ) -> None:
-    """Print the base URL and serve until Ctrl-C."""
+    """Print the base URL and serve until Ctrl-C (SIGINT) or SIGTERM."""
+    import signal
+    import threading
+
     from gekko_agent.testing.sim import FaultPlan, SimServer, load_protocol
 
     plan = FaultPlan.parse(faults, seed)
     module = load_protocol(protocol)
     venue = module.default_venue(plan.seed)
     server = SimServer(module.create_app(venue, plan), port)
-    url = server.start()
-    typer.echo(url)
-    typer.echo(f"protocol={protocol} venue={module.NAME} faults={plan.describe()}", err=True)
-    credentials = {k: getattr(module, k) for k in ("API_KEY", "API_SECRET") if hasattr(module, k)}
-    for key, value in credentials.items():
-        typer.echo(f"{key.lower()}={value}", err=True)
+    # A signal only sets this event: it never interrupts start-up, printing or shutdown half-way.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.wait()
-    except KeyboardInterrupt:
+        url = server.start()
+        typer.echo(url)
+        typer.echo(f"protocol={protocol} venue={module.NAME} faults={plan.describe()}", err=True)
+        credentials = {k: getattr(module, k) for k in ("API_KEY", "API_SECRET") if hasattr(module, k)}
+        for key, value in credentials.items():
+            typer.echo(f"{key.lower()}={value}", err=True)
+        while not stop.wait(0.5) and server.running:
+            pass
         typer.echo("stopping", err=True)
     finally:
         server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -206,6 +206,11 @@ class SimServer:
             self._thread.join(timeout_s)
             self._thread = None
 
+    @property
+    def running(self) -> bool:
+        """True while the server thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wait(self) -> None:
         """Block until the server stops (the CLI serves with this until Ctrl-C)."""
         while self._thread is not None and self._thread.is_alive():
