@@ -26,7 +26,7 @@ def check(
     """
     cfg, errors = check_config(path)
     if errors:
-        from gekko_agent.cli.main import one_line
+        from gekko_agent.text import one_line
 
         for err in errors:
             typer.secho(one_line(err), err=True, fg="red")

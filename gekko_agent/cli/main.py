@@ -39,17 +39,9 @@ from gekko_agent.errors import (
     UserError,
     VenueRejected,
 )
+from gekko_agent.text import one_line
 
 __all__ = ["app", "main"]
-
-
-def one_line(message: object) -> str:
-    """``message`` on one line: line breaks and other control characters a user typed (a path, a
-    symbol) are shown escaped, so an error is always exactly one line."""
-    text = str(message)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _fail(ctx: ClickContext, label: str, exc: Exception, code: int) -> NoReturn:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gekko_agent.text import one_line
+
 __all__ = ["Button", "Reply", "Table"]
 
 
@@ -58,6 +60,10 @@ class Reply:
     table: Table | None = None
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     ok: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.title.isprintable():  # a typed command echoed back must not break the headline
+            object.__setattr__(self, "title", one_line(self.title))
 
     def to_text(self) -> str:
         """Plain text rendering (terminal, logs, tests)."""

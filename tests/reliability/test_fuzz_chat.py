@@ -8,7 +8,7 @@ import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gekko_agent.config import load_config
@@ -73,6 +73,7 @@ def _may_change(channel: str, user_id: str, text: str) -> bool:
 
 @settings(max_examples=examples(120), deadline=None)
 @given(who=WHO, text=LINES)
+@example(who=("slack", "U1"), text="0'\n0'")  # found once: a quoted newline in an unknown command's name
 def test_random_chat_text_gets_a_reply_and_changes_state_only_when_authorized(
     who: tuple[str, str], text: str
 ) -> None:
