@@ -52,8 +52,8 @@ from gekko_agent.errors import DataNotFound, GekkoError
 from gekko_agent.ops import PositionRow
 from gekko_agent.risk.config import RiskConfig
 from gekko_agent.risk.limits import RiskLimits
-from gekko_agent.risk.snapshot import MarketData, OpenOrder, RiskSnapshot, TradingState
-from gekko_agent.runtime.marks import EquityMarks, MarketBook
+from gekko_agent.risk.snapshot import MarketData, RiskSnapshot, TradingState
+from gekko_agent.runtime.marks import EquityMarks, MarketBook, portfolio_snapshot
 
 if TYPE_CHECKING:
     from gekko_agent.config import GekkoConfig
@@ -286,22 +286,15 @@ class LedgerBook:
 
     def risk_snapshot(self, now: datetime, open_orders: Sequence[Order], state: str) -> RiskSnapshot:
         """What the risk engine would see now (the Risk screen's input)."""
-        p = self.portfolio
-        orders = tuple(OpenOrder.of(o) for o in open_orders)
-        return RiskSnapshot(
-            now=now,
-            account_currency=p.account_currency,
-            cash=p.cash,
-            positions={iid: pos for iid, pos in p.positions.items() if pos.quantity},
-            instruments=self.instruments,
-            market=self.book.market,
-            rates=self.book.rates(),
-            equity_day_start=self.equity.day_start,
-            equity_peak=self.equity.peak,
-            open_orders=orders,
-            submit_times=tuple(self.submit_times),
-            cancel_times=tuple(self.cancel_times),
+        return portfolio_snapshot(
+            now,
+            self.portfolio,
+            self.book,
+            self.equity,
+            self.instruments,
+            open_orders=open_orders,
+            submit_times=self.submit_times,
+            cancel_times=self.cancel_times,
             trading_state=TradingState(state),
             strategy_usage=self._strategy_usage(),
-            returns=self.book.returns.window() if len(self.book.returns) else None,
         )

@@ -4,16 +4,24 @@ and the factor-return window the risk engine's VaR reads."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
 
-from gekko_agent.domain import Bar, Instrument, InstrumentId, Portfolio
+from gekko_agent.domain import Bar, Instrument, InstrumentId, Order, Portfolio
 from gekko_agent.errors import DataNotFound, InvalidInput
-from gekko_agent.risk.snapshot import MarketData, ReturnWindow
+from gekko_agent.risk.snapshot import (
+    ForecastQuantiles,
+    MarketData,
+    OpenOrder,
+    ReturnWindow,
+    RiskSnapshot,
+    TradingState,
+    VenueHealth,
+)
 from gekko_agent.risk.var import RollingReturns
 
 __all__ = ["EquityMarks", "MarketBook", "StagedReturns"]
@@ -214,6 +222,47 @@ class MarketBook:
     def marks(self) -> dict[InstrumentId, Decimal]:
         """Last price per instrument that has one."""
         return {iid: md.last for iid, md in self.market.items() if md.last is not None}
+
+
+def portfolio_snapshot(
+    now: datetime,
+    portfolio: Portfolio,
+    book: MarketBook,
+    equity: EquityMarks,
+    instruments: Mapping[InstrumentId, Instrument],
+    *,
+    open_orders: Iterable[Order],
+    submit_times: Iterable[datetime],
+    cancel_times: Iterable[datetime],
+    trading_state: TradingState,
+    strategy_usage: Mapping[str, Decimal],
+    venues: Mapping[str, VenueHealth] | None = None,
+    forecasts: Mapping[InstrumentId, ForecastQuantiles] | None = None,
+) -> RiskSnapshot:
+    """The risk engine's view of ``portfolio`` marked by ``book``, with ``equity``'s breaker references.
+
+    The Trader builds its snapshot here, and so does the dashboard's rebuild from a ledger, so both
+    see the portfolio the same way.
+    """
+    return RiskSnapshot(
+        now=now,
+        account_currency=portfolio.account_currency,
+        cash=portfolio.cash,
+        positions={iid: pos for iid, pos in portfolio.positions.items() if pos.quantity},
+        instruments=instruments,
+        market=book.market,
+        rates=book.rates(),
+        equity_day_start=equity.day_start,
+        equity_peak=equity.peak,
+        open_orders=tuple(OpenOrder.of(o) for o in open_orders),
+        submit_times=tuple(submit_times),
+        cancel_times=tuple(cancel_times),
+        venues=venues or {},
+        trading_state=trading_state,
+        strategy_usage=strategy_usage,
+        returns=book.returns.window() if len(book.returns) else None,
+        forecasts=forecasts or {},
+    )
 
 
 @dataclass(slots=True)

@@ -37,13 +37,12 @@ from gekko_agent.risk.governance import HumanActor, LimitGovernor, LimitProposal
 from gekko_agent.risk.outcomes import Denied, RiskOutcome, to_event
 from gekko_agent.risk.snapshot import (
     ForecastQuantiles,
-    OpenOrder,
     RiskSnapshot,
     TradingState,
     VenueHealth,
 )
 from gekko_agent.risk.state import TradingStateMachine
-from gekko_agent.runtime.marks import EquityMarks, MarketBook
+from gekko_agent.runtime.marks import EquityMarks, MarketBook, portfolio_snapshot
 
 __all__ = [
     "BAND_MARGIN",
@@ -248,29 +247,20 @@ class Trader:
 
     def snapshot(self) -> RiskSnapshot:
         """Everything the risk engine needs, frozen at this instant."""
-        p = self.execution.portfolio
         now = self.clock.now()
-        open_orders = tuple(OpenOrder.of(o) for o in self.execution.open_orders())
-        venues = self._venue_health()
-        returns = self.book.returns.window() if len(self.book.returns) else None
-        return RiskSnapshot(
-            now=now,
-            account_currency=p.account_currency,
-            cash=p.cash,
-            positions={iid: pos for iid, pos in p.positions.items() if pos.quantity},
-            instruments=self.instruments,
-            market=self.book.market,
-            rates=self.book.rates(),
-            equity_day_start=self.equity.day_start,
-            equity_peak=self.equity.peak,
-            open_orders=open_orders,
-            submit_times=tuple(self.execution.submit_times),
-            cancel_times=tuple(self.execution.cancel_times),
-            venues=venues,
+        return portfolio_snapshot(
+            now,
+            self.execution.portfolio,
+            self.book,
+            self.equity,
+            self.instruments,
+            open_orders=self.execution.open_orders(),
+            submit_times=self.execution.submit_times,
+            cancel_times=self.execution.cancel_times,
+            venues=self._venue_health(),
             trading_state=self.state,
             strategy_usage=self._strategy_usage(),
-            returns=returns,
-            forecasts=self.forecasts.forecasts(now) if self.forecasts is not None else {},
+            forecasts=self.forecasts.forecasts(now) if self.forecasts is not None else None,
         )
 
     def _strategy_usage(self) -> dict[str, Decimal]:
