@@ -23,9 +23,12 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Reply", "ScriptedOpenAIServer", "hold", "propose", "text", "tool_call"]
+if TYPE_CHECKING:
+    from gekko_agent.config import GekkoConfig
+
+__all__ = ["Reply", "ScriptedOpenAIServer", "hold", "llm_agent_config", "propose", "text", "tool_call"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +228,27 @@ class ScriptedOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def llm_agent_config(api_base: str, *, cycle_seconds: int = 3600, **sections: Any) -> GekkoConfig:
+    """The shipped agent.yaml with the LLM brain deciding alone, on the model at ``api_base``.
+
+    Args:
+        api_base: the scripted server's base URL (``ScriptedOpenAIServer.api_base``).
+        cycle_seconds: engine seconds between agent cycles.
+        sections: top-level sections to replace (e.g. ``research={...}``).
+    """
+    from gekko_agent.config import GekkoConfig, load_config, shipped_config_path
+
+    data = load_config(shipped_config_path()).model_dump(mode="python")
+    data["brain"] = {
+        "kind": "llm",
+        "cycle_seconds": cycle_seconds,
+        "llm": {"model": "openai/scripted", "api_base": api_base},
+    }
+    data["strategies"] = []
+    data.update(sections)
+    return GekkoConfig.model_validate(data)
 
 
 def main(argv: list[str] | None = None) -> None:

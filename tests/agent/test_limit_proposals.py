@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gekko_agent.agent.engine_context import BarHistory, TraderToolContext
-from gekko_agent.config import GekkoConfig, load_config
+from gekko_agent.config import load_config
 from gekko_agent.domain import LimitChanged, LimitChangeProposed
 from gekko_agent.execution.approvals import ApprovalConfig, ApprovalQueue
 from gekko_agent.ops import CommandService, OpsConfig, OpsUser, Role
@@ -19,7 +19,7 @@ from gekko_agent.runtime.ops_port import TraderView
 from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.wiring import MemoryJournal, System, build_replay
 from gekko_agent.testing.fake_context import FakeToolContext
-from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, tool_call
+from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, llm_agent_config, tool_call
 from gekko_agent.tools import builtin_registry
 from gekko_agent.tools.risk import LimitProposals, propose_limit_change
 from tests.agent.conftest import BrainFactory, decisions
@@ -151,16 +151,9 @@ def test_limit_proposal_is_a_trading_tool_not_a_read_tool() -> None:
 
 async def test_the_running_llm_brain_can_only_queue_a_proposal() -> None:
     with ScriptedOpenAIServer() as model:
-        data = load_config(ROOT / "agent.yaml").model_dump(mode="python")
-        data["brain"] = {
-            "kind": "llm",
-            "cycle_seconds": 3600,
-            "llm": {"model": "openai/scripted", "api_base": model.api_base},
-        }
-        data["strategies"] = []
         model.push(tool_call("propose_limit_change", RAISE), *[hold() for _ in range(3)])
         journal = MemoryJournal()
-        system = build_replay(GekkoConfig.model_validate(data), journal, start=START, end=END)
+        system = build_replay(llm_agent_config(model.api_base), journal, start=START, end=END)
         await run_replay(system, start=START)
     asked = [e for e in journal.events if isinstance(e, LimitChangeProposed)]
     assert [(e.actor, e.new) for e in asked] == [("agent:llm", "90000")]

@@ -5,26 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gekko_agent.config import GekkoConfig, load_config
 from gekko_agent.domain import AgentDecided, OrderSubmitted, RiskEvaluated
 from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.wiring import MemoryJournal, build_replay
-from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, propose
+from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, llm_agent_config, propose
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2023, 3, 9, 6, tzinfo=UTC)
 END = datetime(2023, 3, 9, 12, tzinfo=UTC)
-
-
-def _llm_config(api_base: str) -> GekkoConfig:
-    data = load_config(ROOT / "agent.yaml").model_dump(mode="python")
-    data["brain"] = {
-        "kind": "llm",
-        "cycle_seconds": 3600,
-        "llm": {"model": "openai/scripted", "api_base": api_base},
-    }
-    data["strategies"] = []
-    return GekkoConfig.model_validate(data)
 
 
 def _order(qty: str) -> dict[str, object]:
@@ -40,7 +28,7 @@ def _order(qty: str) -> dict[str, object]:
 async def test_llm_cycles_propose_through_risk_and_reach_the_venue(server: ScriptedOpenAIServer) -> None:
     server.push(propose(_order("0.01")), propose(_order("50")), *[hold() for _ in range(10)])
     journal = MemoryJournal()
-    system = build_replay(_llm_config(server.api_base), journal, start=START, end=END)
+    system = build_replay(llm_agent_config(server.api_base), journal, start=START, end=END)
     await run_replay(system, start=START)
     decided = [e for e in journal.events if isinstance(e, AgentDecided)]
     assert system.trader.brain.name == "llm"
@@ -64,7 +52,7 @@ async def test_model_cancels_only_its_own_resting_order_and_the_trader_risk_chec
 
     server.push(*[hold() for _ in range(6)])
     journal = MemoryJournal()
-    system = build_replay(_llm_config(server.api_base), journal, start=START, end=END)
+    system = build_replay(llm_agent_config(server.api_base), journal, start=START, end=END)
     await run_replay(system, start=START)
     trader, brain = system.trader, system.trader.brain
     assert isinstance(brain, LlmTradingBrain)

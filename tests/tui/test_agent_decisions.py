@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from gekko_agent.config import GekkoConfig, load_config
 from gekko_agent.execution.approvals import ApprovalConfig, ApprovalQueue
 from gekko_agent.ledger import Ledger
 from gekko_agent.ops import CommandService, OpsConfig
@@ -18,27 +17,22 @@ from gekko_agent.runtime.dashboard import EngineSource, TeeJournal
 from gekko_agent.runtime.ops_port import TraderView
 from gekko_agent.runtime.replay import run_replay
 from gekko_agent.runtime.wiring import build_replay
-from gekko_agent.testing.openai_server import ScriptedOpenAIServer, hold, propose, tool_call
+from gekko_agent.testing.openai_server import (
+    ScriptedOpenAIServer,
+    hold,
+    llm_agent_config,
+    propose,
+    tool_call,
+)
 from gekko_agent.tui.agent import AgentScreen
 from gekko_agent.tui.app import GekkoApp
 from gekko_agent.tui.ledger_book import LedgerBook
 from gekko_agent.tui.ledger_source import LedgerSource
 from gekko_agent.tui.model import DecisionRow, ToolCallRow
 from gekko_agent.tui.tables import SortableTable
-from tests.tui.conftest import END, ROOT, START
+from tests.tui.conftest import END, START
 
 IID = "BTC/USD@paper"
-
-
-def _llm_config(api_base: str) -> GekkoConfig:
-    data = load_config(ROOT / "agent.yaml").model_dump(mode="python")
-    data["brain"] = {
-        "kind": "llm",
-        "cycle_seconds": 3600,
-        "llm": {"model": "openai/scripted", "api_base": api_base},
-    }
-    data["strategies"] = []
-    return GekkoConfig.model_validate(data)
 
 
 def _order(qty: str) -> dict[str, object]:
@@ -62,7 +56,7 @@ async def test_llm_holds_and_tool_calls_show_alike_in_process_and_from_the_ledge
             *[hold() for _ in range(12)],
         )
         tee = TeeJournal(ledger)
-        system = build_replay(_llm_config(server.api_base), tee, start=START, end=END)
+        system = build_replay(llm_agent_config(server.api_base), tee, start=START, end=END)
         await run_replay(system, start=START)
         view = TraderView(system.trader, ApprovalQueue(ApprovalConfig(), tee, system.clock), ledger, "paper")
         commands = CommandService(view, OpsConfig(), ActorAuthority(), tee.append, system.clock)
