@@ -387,17 +387,21 @@ class LimitGovernor:
                     f"{key}: agent.yaml has {now} (the journal changed {change.old} -> {change.new})"
                 )
                 continue
-            tree = self._config.model_dump(mode="python")
-            parts = key.split(".")
-            _get(tree, parts[:-1], key)[parts[-1]] = yaml.safe_load(change.new)
             try:
-                config = RiskConfig.model_validate(tree)
+                config = self._with(key, yaml.safe_load(change.new))
             except ValidationError as exc:
                 skipped.append(f"{key}: {exc.errors()[0]['msg']}")
                 continue
             self._config, self._limits = config, RiskLimits.from_config(config)
             applied.append(f"{key}={change.new}")
         return applied, skipped
+
+    def _with(self, key: str, value: Any) -> RiskConfig:
+        """The config in force with ``key`` set to ``value`` (raises ValidationError when invalid)."""
+        tree = self._config.model_dump(mode="python")
+        parts = key.split(".")
+        _get(tree, parts[:-1], key)[parts[-1]] = value
+        return RiskConfig.model_validate(tree)
 
     def _changeable(self, key: str) -> bool:
         return key not in _FIXED and not key.startswith(_FIXED_SECTIONS)
@@ -422,11 +426,8 @@ class LimitGovernor:
             parsed = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:
             raise InvalidInput(f"risk.{key}: cannot read {value!r} as a value") from None
-        tree = self._config.model_dump(mode="python")
-        parts = key.split(".")
-        _get(tree, parts[:-1], key)[parts[-1]] = parsed
         try:
-            candidate = RiskConfig.model_validate(tree)
+            candidate = self._with(key, parsed)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InvalidInput(f"risk.{key}: {first['msg']}") from None
@@ -434,7 +435,7 @@ class LimitGovernor:
             unknown = candidate.unknown_instruments(set(self._instruments))
             if unknown:
                 raise InvalidInput(unknown[0])
-        new = _get(candidate.model_dump(mode="python"), parts, key)
+        new = _get(candidate.model_dump(mode="python"), key.split("."), key)
         if new == old:
             raise InvalidInput(f"risk.{key} is already {_text(old)}")
         loosening = is_loosening(key, old, new)
@@ -479,11 +480,8 @@ class LimitGovernor:
         """Install ``p``'s value of its key into the config in force (other keys stay as they are now)."""
         old_now = _text(self.current(p.key))
         candidate = self._values[p.proposal_id]
-        tree = self._config.model_dump(mode="python")
-        parts = p.key.split(".")
-        _get(tree, parts[:-1], p.key)[parts[-1]] = _get(candidate.model_dump(mode="python"), parts, p.key)
         try:
-            config = RiskConfig.model_validate(tree)
+            config = self._with(p.key, _get(candidate.model_dump(mode="python"), p.key.split("."), p.key))
         except ValidationError as exc:  # another change applied since makes this one invalid now
             raise InvalidInput(
                 f"risk.{p.key}: {exc.errors()[0]['msg']} with the limits in force now"
