@@ -76,7 +76,7 @@ def _confidence(z: float, entry_z: float) -> Decimal:
 
 
 class MeanReversion:
-    """Buy the lower band, sell the reversion; short the upper band only when allowed."""
+    """Buy the lower band, sell the reversion; short the upper band only when allowed (stepped)."""
 
     def __init__(self, name: str, instruments: tuple[InstrumentId, ...], params: Params) -> None:
         self.name = name
@@ -85,45 +85,91 @@ class MeanReversion:
         self._closes: dict[InstrumentId, deque[float]] = {
             iid: deque(maxlen=params.window) for iid in instruments
         }
+        self._readings: dict[InstrumentId, tuple[float, float, float] | None] = {}
 
-    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
-        """Trade the band crossings of the rolling z-score."""
-        closes = self._closes.get(bar.instrument_id)
-        if closes is None:
-            return ()
-        closes.append(float(bar.close))
+    def _move(self, z: float, held: Decimal) -> str | None:
+        """Which rule ``z`` triggers with ``held``: exit_long, stop_long, cover, stop_short, buy, short."""
         p = self.params
-        if len(closes) < p.window:
-            return ()
-        z, mean, std = zscore(closes)
-        if mean <= 0 or std / mean * 1e4 < p.min_std_bps:
-            return ()
-        iid = bar.instrument_id
-        held = ctx.position(iid)
-        stats = f"z {z:+.2f} (mean {mean:.2f}, std {std:.2f} over {p.window} bars)"
         if held > 0:
             if z >= -p.exit_z:
-                why = f"close {bar.close} reverted, {stats}; closing the long"
-                return (ctx.intent(self.name, iid, OrderSide.SELL, held, why, Decimal("0.6")),)
+                return "exit_long"
             if p.stop_z is not None and z < -p.stop_z:
-                why = f"close {bar.close} kept falling, {stats}; stopping out of the long"
-                return (ctx.intent(self.name, iid, OrderSide.SELL, held, why, Decimal("0.7")),)
-            return ()
+                return "stop_long"
+            return None
         if held < 0:
             if z <= p.exit_z:
-                why = f"close {bar.close} reverted, {stats}; covering the short"
-                return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.6")),)
+                return "cover"
             if p.stop_z is not None and z > p.stop_z:
-                why = f"close {bar.close} kept rising, {stats}; stopping out of the short"
-                return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.7")),)
-            return ()
+                return "stop_short"
+            return None
         if z < -p.entry_z and (p.stop_z is None or z >= -p.stop_z):
+            return "buy"
+        if p.allow_short and z > p.entry_z and (p.stop_z is None or z <= p.stop_z):
+            return "short"
+        return None
+
+    def observe(
+        self,
+        iid: InstrumentId,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        held: Decimal,
+    ) -> bool:
+        """Add the close; True when the z-score fires a rule with ``held``."""
+        closes = self._closes.get(iid)
+        if closes is None:
+            return False
+        closes.append(close)
+        p = self.params
+        self._readings[iid] = None
+        if len(closes) < p.window:
+            return False
+        z, mean, std = zscore(closes)
+        if mean <= 0 or std / mean * 1e4 < p.min_std_bps:
+            return False
+        self._readings[iid] = (z, mean, std)
+        return self._move(z, held) is not None
+
+    def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Trade the band crossing of the bar just observed."""
+        iid = bar.instrument_id
+        reading = self._readings.get(iid)
+        if reading is None:
+            return ()
+        z, mean, std = reading
+        p = self.params
+        held = ctx.position(iid)
+        stats = f"z {z:+.2f} (mean {mean:.2f}, std {std:.2f} over {p.window} bars)"
+        move = self._move(z, held)
+        if move == "exit_long":
+            why = f"close {bar.close} reverted, {stats}; closing the long"
+            return (ctx.intent(self.name, iid, OrderSide.SELL, held, why, Decimal("0.6")),)
+        if move == "stop_long":
+            why = f"close {bar.close} kept falling, {stats}; stopping out of the long"
+            return (ctx.intent(self.name, iid, OrderSide.SELL, held, why, Decimal("0.7")),)
+        if move == "cover":
+            why = f"close {bar.close} reverted, {stats}; covering the short"
+            return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.6")),)
+        if move == "stop_short":
+            why = f"close {bar.close} kept rising, {stats}; stopping out of the short"
+            return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.7")),)
+        if move == "buy":
             why = f"close {bar.close} below the lower Bollinger band, {stats}"
             return (ctx.intent(self.name, iid, OrderSide.BUY, p.quantity, why, _confidence(z, p.entry_z)),)
-        if p.allow_short and z > p.entry_z and (p.stop_z is None or z <= p.stop_z):
+        if move == "short":
             why = f"close {bar.close} above the upper Bollinger band, {stats}; selling short"
             return (ctx.intent(self.name, iid, OrderSide.SELL, p.quantity, why, _confidence(z, p.entry_z)),)
         return ()
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Trade the band crossings of the rolling z-score."""
+        if bar.instrument_id not in self._closes:
+            return ()
+        self.observe(bar.instrument_id, *bar.floats(), ctx.position(bar.instrument_id))
+        return self.decide(bar, ctx)
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Nothing to do on fills."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -60,11 +61,11 @@ class _Channel:
         self.lows: deque[float] = deque(maxlen=lookback + 1)
         self.closes: deque[float] = deque(maxlen=lookback + 1)
 
-    def push(self, bar: Bar) -> bool:
+    def push(self, high: float, low: float, close: float) -> bool:
         """Add a bar; True once the channel of the *previous* ``lookback`` bars is full."""
-        self.highs.append(float(bar.high))
-        self.lows.append(float(bar.low))
-        self.closes.append(float(bar.close))
+        self.highs.append(high)
+        self.lows.append(low)
+        self.closes.append(close)
         return len(self.closes) > self.lookback
 
     def prior_high(self, n: int) -> float:
@@ -87,47 +88,111 @@ def _confidence(excess: float, width: float) -> Decimal:
     return Decimal(str(round(min(0.9, 0.5 + 2.0 * strength), 3)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """The channel as of the bar just observed: close, entry channel, exit channel, momentum (bps)."""
+
+    close: float
+    high: float
+    low: float
+    exit_high: float
+    exit_low: float
+    momentum: float
+
+
 class Momentum:
-    """Donchian breakout with an exit channel; long only unless ``allow_short``."""
+    """Donchian breakout with an exit channel; long only unless ``allow_short`` (a stepped strategy)."""
 
     def __init__(self, name: str, instruments: tuple[InstrumentId, ...], params: Params) -> None:
         self.name = name
         self.instruments = instruments
         self.params = params
         self._channels = {iid: _Channel(params.lookback) for iid in instruments}
+        self._readings: dict[InstrumentId, _Reading | None] = {}
+        self._min_bps = float(params.min_return_bps)
+
+    def _move(self, r: _Reading, held: Decimal) -> str | None:
+        """Which rule ``r`` triggers with ``held``: exit_long, cover, buy, short; None for none."""
+        p = self.params
+        if held > 0 and r.close < r.exit_low:
+            return "exit_long"
+        if held < 0 and r.close > r.exit_high:
+            return "cover"
+        if held <= 0 and r.close > r.high and r.momentum >= self._min_bps:
+            return "buy"
+        if p.allow_short and held >= 0 and r.close < r.low and -r.momentum >= self._min_bps:
+            return "short"
+        return None
+
+    def observe(
+        self,
+        iid: InstrumentId,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        held: Decimal,
+    ) -> bool:
+        """Push the bar into the channel; True when a rule fires with ``held``."""
+        ch = self._channels.get(iid)
+        if ch is None:
+            return False
+        if not ch.push(high, low, close):
+            self._readings[iid] = None
+            return False
+        p = self.params
+        r = _Reading(
+            close,
+            ch.prior_high(p.lookback),
+            ch.prior_low(p.lookback),
+            ch.prior_high(p.exit_lookback),
+            ch.prior_low(p.exit_lookback),
+            ch.momentum_bps(),
+        )
+        self._readings[iid] = r
+        return self._move(r, held) is not None
+
+    def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Enter on a channel breakout, exit on the opposite exit-channel break (bar just observed)."""
+        iid = bar.instrument_id
+        r = self._readings.get(iid)
+        if r is None:
+            return ()
+        p = self.params
+        held = ctx.position(iid)
+        move = self._move(r, held)
+        width = r.high - r.low
+        if move == "exit_long":
+            why = f"close {bar.close} fell below the {p.exit_lookback}-bar low; closing the long"
+            return (ctx.intent(self.name, iid, OrderSide.SELL, held, why, Decimal("0.6")),)
+        if move == "cover":
+            why = f"close {bar.close} rose above the {p.exit_lookback}-bar high; covering the short"
+            return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.6")),)
+        if move == "buy":
+            why = (
+                f"close {bar.close} broke above the {p.lookback}-bar high {r.high:.2f}"
+                f" (momentum {r.momentum:+.1f} bps)"
+            )
+            qty = p.quantity - held
+            conf = _confidence(r.close - r.high, width)
+            return (ctx.intent(self.name, iid, OrderSide.BUY, qty, why, conf),)
+        if move == "short":
+            why = (
+                f"close {bar.close} broke below the {p.lookback}-bar low {r.low:.2f} "
+                f"(momentum {r.momentum:+.1f} bps); selling short"
+            )
+            qty = p.quantity + held
+            conf = _confidence(r.low - r.close, width)
+            return (ctx.intent(self.name, iid, OrderSide.SELL, qty, why, conf),)
+        return ()
 
     def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Enter on a channel breakout, exit on the opposite exit-channel break."""
-        ch = self._channels.get(bar.instrument_id)
-        if ch is None or not ch.push(bar):
+        if bar.instrument_id not in self._channels:
             return ()
-        p = self.params
-        iid = bar.instrument_id
-        close = float(bar.close)
-        held = ctx.position(iid)
-        hi, lo = ch.prior_high(p.lookback), ch.prior_low(p.lookback)
-        width = hi - lo
-        mom = ch.momentum_bps()
-        if held > 0 and close < ch.prior_low(p.exit_lookback):
-            why = f"close {bar.close} fell below the {p.exit_lookback}-bar low; closing the long"
-            return (ctx.intent(self.name, iid, OrderSide.SELL, held, why, Decimal("0.6")),)
-        if held < 0 and close > ch.prior_high(p.exit_lookback):
-            why = f"close {bar.close} rose above the {p.exit_lookback}-bar high; covering the short"
-            return (ctx.intent(self.name, iid, OrderSide.BUY, -held, why, Decimal("0.6")),)
-        if held <= 0 and close > hi and mom >= float(p.min_return_bps):
-            why = (
-                f"close {bar.close} broke above the {p.lookback}-bar high {hi:.2f} (momentum {mom:+.1f} bps)"
-            )
-            qty = p.quantity - held
-            return (ctx.intent(self.name, iid, OrderSide.BUY, qty, why, _confidence(close - hi, width)),)
-        if p.allow_short and held >= 0 and close < lo and -mom >= float(p.min_return_bps):
-            why = (
-                f"close {bar.close} broke below the {p.lookback}-bar low {lo:.2f} "
-                f"(momentum {mom:+.1f} bps); selling short"
-            )
-            qty = p.quantity + held
-            return (ctx.intent(self.name, iid, OrderSide.SELL, qty, why, _confidence(lo - close, width)),)
-        return ()
+        self.observe(bar.instrument_id, *bar.floats(), ctx.position(bar.instrument_id))
+        return self.decide(bar, ctx)
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Nothing to do on fills."""

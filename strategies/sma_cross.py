@@ -61,20 +61,37 @@ class _Averages:
 
 
 class SmaCross:
-    """Long-only moving-average crossover."""
+    """Long-only moving-average crossover (a :class:`SteppedStrategy`: observe, then decide)."""
 
     def __init__(self, name: str, instruments: tuple[InstrumentId, ...], params: Params) -> None:
         self.name = name
         self.instruments = instruments
         self.params = params
         self._avg = {iid: _Averages(params.fast, params.slow) for iid in instruments}
+        self._last: dict[InstrumentId, tuple[float | None, float | None]] = {}
 
-    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
-        """Enter on a cross above, exit on a cross below."""
-        avg = self._avg.get(bar.instrument_id)
+    def observe(
+        self,
+        iid: InstrumentId,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        held: Decimal,
+    ) -> bool:
+        """Push the close; True on a cross that ``held`` lets it trade (up while flat, down while long)."""
+        avg = self._avg.get(iid)
         if avg is None:
-            return ()
-        prev, diff = avg.push(float(bar.close))
+            return False
+        prev, diff = self._last[iid] = avg.push(close)
+        if prev is None or diff is None:
+            return False
+        return (prev <= 0 < diff and held <= 0) or (prev >= 0 > diff and held > 0)
+
+    def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Enter on a cross above, exit on a cross below (the cross :meth:`observe` just saw)."""
+        prev, diff = self._last.get(bar.instrument_id, (None, None))
         if prev is None or diff is None:
             return ()
         held = ctx.position(bar.instrument_id)
@@ -86,6 +103,14 @@ class SmaCross:
             why = f"SMA{p.fast} crossed below SMA{p.slow} at {bar.close}; closing the long"
             return (ctx.intent(self.name, bar.instrument_id, OrderSide.SELL, held, why, Decimal("0.6")),)
         return ()
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Enter on a cross above, exit on a cross below."""
+        iid = bar.instrument_id
+        if iid not in self._avg:
+            return ()
+        self.observe(iid, *bar.floats(), ctx.position(iid))
+        return self.decide(bar, ctx)
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Nothing to do on fills."""

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Protocol
 
-from gekko_agent.agent.strategy import Strategy, StrategyContext
+from gekko_agent.agent.strategy import SteppedStrategy, Strategy, StrategyContext
 from gekko_agent.domain import AgentDecided, Bar, Event, Fill, InstrumentId, OrderIntent, new_id
 
 __all__ = ["RulesBrain"]
@@ -40,6 +41,10 @@ class RulesBrain:
         for s in self.strategies:
             for iid in s.instruments:
                 self._by_instrument.setdefault(iid, []).append(s)
+        self._stepped: dict[InstrumentId, list[SteppedStrategy]] = {
+            iid: [s for s in group if isinstance(s, SteppedStrategy)]
+            for iid, group in self._by_instrument.items()
+        }
 
     def _decide(
         self, intents: list[OrderIntent], ctx: StrategyContext, trigger: Callable[[], str]
@@ -68,6 +73,37 @@ class RulesBrain:
         intents: list[OrderIntent] = []
         for s in self._by_instrument.get(bar.instrument_id, ()):
             intents.extend(s.on_bar(bar, ctx))
+        return self._decide(intents, ctx, lambda: f"bar {bar.instrument_id} {bar.ts.isoformat()}")
+
+    def stepped(self, iid: InstrumentId) -> bool:
+        """True when every strategy on ``iid`` is a :class:`SteppedStrategy` (observe, then decide)."""
+        return len(self._stepped.get(iid, ())) == len(self._by_instrument.get(iid, ()))
+
+    def observe(
+        self,
+        iid: InstrumentId,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        held: Decimal,
+    ) -> bool:
+        """Fold a bar of ``iid`` into every strategy on it; True when any may propose for it.
+
+        Only for instruments where :meth:`stepped` holds; the bar's decision is then :meth:`decide`.
+        """
+        wants = False
+        for s in self._stepped.get(iid, ()):
+            if s.observe(iid, open_, high, low, close, volume, held):
+                wants = True
+        return wants
+
+    def decide(self, bar: Bar, ctx: StrategyContext) -> list[OrderIntent]:
+        """``on_bar`` for a bar :meth:`observe` has already folded in: the strategies only decide."""
+        intents: list[OrderIntent] = []
+        for s in self._stepped.get(bar.instrument_id, ()):
+            intents.extend(s.decide(bar, ctx))
         return self._decide(intents, ctx, lambda: f"bar {bar.instrument_id} {bar.ts.isoformat()}")
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> list[OrderIntent]:

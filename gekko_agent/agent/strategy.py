@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,7 +37,7 @@ from gekko_agent.domain import (
 )
 from gekko_agent.errors import ConfigError, InvalidInput
 
-__all__ = ["Strategy", "StrategyContext", "load_strategy", "strategy_params_model"]
+__all__ = ["SteppedStrategy", "Strategy", "StrategyContext", "load_strategy", "strategy_params_model"]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -94,6 +94,49 @@ class Strategy(Protocol):
 
     def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """React to a closed bar of one of ``instruments``."""
+        ...
+
+    def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """React to a fill of one of this strategy's orders."""
+        ...
+
+
+@runtime_checkable
+class SteppedStrategy(Protocol):
+    """A strategy whose ``on_bar`` is two steps a backtest may call apart: ``observe``, then ``decide``.
+
+    ``observe`` folds one closed bar into the indicators, from plain floats equal to
+    ``float(bar.open)``, ... ``float(bar.volume)``, and says whether ``decide`` could propose anything
+    for that bar while ``held`` is the position. ``decide`` proposes for the bar just observed. The
+    contract the engine relies on: ``on_bar(bar, ctx)`` returns what ``observe`` then ``decide`` return,
+    and ``decide`` returns nothing for a bar ``observe`` answered False (with ``ctx.position`` equal
+    to ``held``). A backtest then runs ``observe`` on numpy rows and builds a :class:`Bar` and a
+    context only for the bars it answers True (see :mod:`gekko_agent.runtime.quiet`). Implementing it
+    is optional; a plain :class:`Strategy` is simply given every bar.
+    """
+
+    name: str
+    instruments: tuple[InstrumentId, ...]
+
+    def observe(
+        self,
+        iid: InstrumentId,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        held: Decimal,
+    ) -> bool:
+        """Fold one closed bar of ``iid`` in; True when :meth:`decide` may propose for it."""
+        ...
+
+    def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Intents for ``bar``, which :meth:`observe` has just folded in."""
+        ...
+
+    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """``observe`` then ``decide``."""
         ...
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:

@@ -23,3 +23,7 @@ class Bar:
     close: Decimal
     volume: Decimal
     interval: int = 60
+
+    def floats(self) -> tuple[float, float, float, float, float]:
+        """``(open, high, low, close, volume)`` as floats, for indicator math."""
+        return float(self.open), float(self.high), float(self.low), float(self.close), float(self.volume)

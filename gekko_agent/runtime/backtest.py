@@ -305,7 +305,7 @@ def run_backtest(
         cfg, journal, start=start, end=end, warmup_minutes=1500, bars=bars, record=record, replay=replay
     )
     with bar_progress("backtest", len(system.feed), enabled=progress) as advance:
-        asyncio.run(run_replay(system, start=start, on_bar=lambda _bar: advance(1)))
+        asyncio.run(run_replay(system, start=start, on_progress=advance))
     fills = [e.fill for e in journal.events if isinstance(e, OrderFilled)]
     result = report(system.trader, fills, first_trading=start)
     if report_dir is not None:

@@ -59,6 +59,19 @@ class StagedReturns(RollingReturns):
         self._staged[self._staged_n] = row
         self._staged_n += 1
 
+    def stage_many(self, rows: np.ndarray) -> None:
+        """Queue ``rows`` (shape ``(m, factors)``) as ``m`` calls of :meth:`stage` in order would."""
+        if rows.ndim != 2 or rows.shape[1] != len(self.factors) or not bool(np.isfinite(rows).all()):
+            raise InvalidInput(f"a return row needs {len(self.factors)} finite values")
+        done = 0
+        while done < rows.shape[0]:
+            if self._staged_n == _REFRESH:
+                self.fold()
+            m = min(_REFRESH - self._staged_n, rows.shape[0] - done)
+            self._staged[self._staged_n : self._staged_n + m] = rows[done : done + m]
+            self._staged_n += m
+            done += m
+
     def fold(self) -> None:
         """Fold every staged row in, exactly as that many :meth:`push` calls in order would."""
         total, self._staged_n = self._staged_n, 0
@@ -174,6 +187,30 @@ class MarketBook:
             or (close_ts - self._last_sample).total_seconds() >= self.return_interval
         ):
             self._sample(close_ts)
+
+    def skip(self, iid: InstrumentId, closes: np.ndarray, last: Decimal, last_ts: datetime) -> None:
+        """What :meth:`on_bar` would leave after one bar per close of ``closes`` (the backtest fast path).
+
+        Only for a book of one instrument quoted in the account currency whose bars are at least
+        ``return_interval`` apart (each bar samples a return row), after its first bar. ``closes`` are
+        the bars' closes as floats equal to ``float(bar.close)``; ``last`` and ``last_ts`` are the last
+        bar's close and close time.
+
+        Raises:
+            InvalidInput: a book the preconditions do not hold for.
+        """
+        prev = self._last_values
+        if self.factors != (iid,) or self.instruments[iid].quote != self.account_currency or prev is None:
+            raise InvalidInput(f"MarketBook.skip: needs a sampled one-instrument book of {iid}")
+        if not len(closes):
+            return
+        self.market[iid] = MarketData(last=last, last_ts=last_ts)
+        before = np.concatenate(([prev[0]], closes[:-1]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows = np.where(before != 0.0, closes / before - 1.0, 0.0)
+        self.returns.stage_many(rows[:, None])
+        self._last_values = [float(closes[-1])]
+        self._last_sample = last_ts
 
     def _sample(self, ts: datetime) -> None:
         try:
@@ -309,6 +346,17 @@ class EquityMarks:
         if not self.curve or (ts - self.curve[-1][0]).total_seconds() >= self.sample_seconds:
             self.curve.append((ts, equity))
         return equity
+
+    def advance(self, now: Decimal, high: Decimal, samples: Iterable[tuple[datetime, Decimal]]) -> None:
+        """What :meth:`update` would leave after bars of one UTC day valued ``now`` last, ``high`` at most.
+
+        ``samples`` are the curve points those bars add (the backtest fast path chooses them with
+        :attr:`sample_seconds`).
+        """
+        self.now = now
+        if self.peak is None or high > self.peak:
+            self.peak = high
+        self.curve.extend(samples)
 
     def restore(self, ts: datetime, equity: Decimal, day_start: Decimal, peak: Decimal) -> None:
         """Take back references journaled at ``ts`` (the day start counts for the UTC day of ``ts``).

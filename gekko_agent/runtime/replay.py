@@ -28,8 +28,14 @@ async def run_replay(
     speed: float | None = None,
     on_bar: Callable[[Bar], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    skip_quiet: bool = True,
 ) -> int:
     """Replay every bar; returns the number of bars processed.
+
+    An unpaced run without ``on_bar`` or ``should_stop`` takes the quiet-bar fast path
+    (:class:`~gekko_agent.runtime.quiet.QuietReplay`) where it applies: the same events, fills and
+    state, without per-bar bookkeeping on bars where nothing can happen.
 
     Args:
         system: the wired run.
@@ -37,7 +43,15 @@ async def run_replay(
         speed: simulated seconds per wall second (None: as fast as possible).
         on_bar: called after each bar (progress bars, dashboards).
         should_stop: polled between bars; True ends the run early.
+        on_progress: called with the number of bars done since the last call.
+        skip_quiet: False runs every bar through the full path (the parity tests compare both).
     """
+    if skip_quiet and speed is None and on_bar is None and should_stop is None:
+        from gekko_agent.runtime.quiet import QuietReplay
+
+        quiet = QuietReplay.attach(system)
+        if quiet is not None:
+            return await quiet.run(start, on_progress)
     trader, clock = system.trader, system.clock
     venues = {v.name: v for v in system.paper_venues}
     wall0 = time.monotonic()
@@ -56,6 +70,8 @@ async def run_replay(
         count += 1
         if on_bar is not None:
             on_bar(bar)
+        if on_progress is not None:
+            on_progress(1)
         slept = False
         if speed and trading:
             if sim0 is None:

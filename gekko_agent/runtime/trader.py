@@ -29,7 +29,7 @@ from gekko_agent.domain import (
     OrderIntent,
     RiskEvaluated,
 )
-from gekko_agent.errors import DataNotFound, OrderNotFound
+from gekko_agent.errors import DataNotFound, InvalidInput, OrderNotFound
 from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.engine import EventSink, ExecutionEngine
 from gekko_agent.risk.engine import CancelDecision, RiskEngine
@@ -51,6 +51,7 @@ __all__ = [
     "CancelOutcome",
     "CancellingBrain",
     "ForecastSource",
+    "SteppedBrain",
     "Trader",
     "TraderStats",
 ]
@@ -75,6 +76,33 @@ class CyclingBrain(Protocol):
 
     async def run_cycle(self, now: datetime) -> list[OrderIntent]:
         """One decision cycle; returns intents for the risk path."""
+        ...
+
+
+@runtime_checkable
+class SteppedBrain(Protocol):
+    """A brain whose bar handling splits into observe and decide (the rules brain; see
+    :class:`~gekko_agent.agent.strategy.SteppedStrategy`)."""
+
+    def stepped(self, iid: InstrumentId) -> bool:
+        """True when every strategy on ``iid`` observes and decides apart."""
+        ...
+
+    def observe(
+        self,
+        iid: InstrumentId,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        held: Decimal,
+    ) -> bool:
+        """Fold a bar in; True when :meth:`decide` may propose for it."""
+        ...
+
+    def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+        """Intents for the bar just observed."""
         ...
 
 
@@ -285,15 +313,18 @@ class Trader:
         self._brain = brain
         # A runtime Protocol check costs ~25 us; on_bar runs per bar, so it is made once here.
         self._cycling: CyclingBrain | None = brain if isinstance(brain, CyclingBrain) else None
+        self.stepped: SteppedBrain | None = brain if isinstance(brain, SteppedBrain) else None
 
     # -- the loop ----------------------------------------------------------------------------------
 
-    async def on_bar(self, bar: Bar, *, decide: bool = True) -> None:
+    async def on_bar(self, bar: Bar, *, decide: bool = True, observed: bool = False) -> None:
         """A bar closed: update marks, let the brain decide, and run each intent through risk.
 
         Args:
             bar: the closed bar.
             decide: False during warm-up (marks and indicators update, no orders).
+            observed: the brain (a :class:`SteppedBrain`) has already observed ``bar``; it is only
+                asked to decide (the backtest fast path, :mod:`gekko_agent.runtime.quiet`).
         """
         close_ts = bar.ts + timedelta(seconds=bar.interval)
         self.book.on_bar(bar, close_ts)
@@ -307,7 +338,12 @@ class Trader:
         ):
             self.mark_equity(close_ts)
         self._apply_breakers()
-        intents = list(self.brain.on_bar(bar, self.context()))
+        if observed:
+            if self.stepped is None:
+                raise InvalidInput(f"{self.brain.name}: this brain cannot decide on a bar it has not seen")
+            intents = list(self.stepped.decide(bar, self.context()))
+        else:
+            intents = list(self.brain.on_bar(bar, self.context()))
         if not decide or not self.trading:
             return
         cancels: list[str] = []

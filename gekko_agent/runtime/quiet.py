@@ -1,0 +1,269 @@
+"""The backtest's quiet-bar fast path: bars on which nothing can happen skip the engine's bookkeeping.
+
+Most bars of a backtest change nothing but indicators and marks: no order works, the strategy does
+not act, no breaker is near a level and no equity reference is due to be journaled. On such a bar
+the full path (:func:`~gekko_agent.runtime.replay.run_replay`) still builds a Decimal :class:`Bar`,
+moves the clock, lets the paper venue record the bar, values the portfolio, samples a VaR return
+row, pre-tests the breakers and builds a strategy context. :class:`QuietReplay` does all of that
+once per run of quiet bars instead of once per bar, from the numpy columns, and leaves exactly the
+state the full path would have left:
+
+* every bar still goes to the strategy: a :class:`~gekko_agent.agent.strategy.SteppedStrategy`
+  ``observe`` s plain floats equal to the Decimal bar's, in order, and says when it may act;
+* a bar is quiet while no order works, the breakers are untripped, the venues are healthy, equity is
+  known and, estimated in float from the position, stays inside a band: below the level that
+  journals a new peak (``Trader._mark_above``) and above half of every loss breaker's first level
+  (measured from the highest peak the band allows), with a relative margin of 1e-9, and the bar
+  closes on the same UTC day as the last mark;
+* the first bar that is not quiet, or that the strategy may act on, takes the full path (told, when
+  the strategy has already observed it, to ask only for the decision); so do all bars while orders
+  work. Intents, risk checks, orders, fills and every journaled event are the full path's own.
+
+What the quiet bars leave behind is applied in one step per run: the venue's last bar (recorded
+lazily, :meth:`PaperVenue.skip_bars`), the clock, the book's last price and VaR return rows
+(vectorised with the same float arithmetic), and the equity marks: the last value, the peak (from
+the highest or lowest close, equity being monotone in the one price) and the curve samples, each
+valued by the same :meth:`Portfolio.equity` call the full path makes.
+
+The path is taken only where that equivalence is shown to hold: one instrument quoted in the
+account currency, bars at least the VaR sampling interval apart, a rules brain whose strategies on
+the instrument are stepped, no forecast source, and price and volume columns that are exactly the
+floats of the Decimals the feed would build (checked once per run); otherwise
+:func:`~gekko_agent.runtime.replay.run_replay` runs every bar through the full path. The parity tests
+(``tests/runtime/test_quiet_parity.py``) run both paths and compare every event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from gekko_agent.domain import Bar, InstrumentId
+from gekko_agent.market.bararray import BarArray
+from gekko_agent.runtime.feed import _maker
+from gekko_agent.runtime.trader import SteppedBrain, Trader
+from gekko_agent.runtime.wiring import System
+from gekko_agent.venues.paper import PaperVenue
+
+__all__ = ["MARGIN", "QuietReplay"]
+
+MARGIN = 1e-9
+"""Relative margin kept between a float equity estimate and a level where the engine must look."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CHUNK = 8192
+_DAY_NS = 86_400 * 1_000_000_000
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_MICRO = timedelta(microseconds=1)
+
+
+def _canonical(column: np.ndarray, decimals: int) -> bool:
+    """True when every value is the float of the decimal string the feed formats it to."""
+    if not 0 <= decimals <= 12 or not len(column):
+        return decimals <= 12
+    scale = 10.0**decimals
+    if not bool(np.isfinite(column).all()) or float(np.abs(column).max()) * scale >= 2.0**52:
+        return False
+    return bool((np.rint(column * scale) / scale == column).all())
+
+
+class QuietReplay:
+    """Replays a one-instrument backtest, skipping the bookkeeping of quiet bars (see the module).
+
+    Build it with :meth:`attach`, which returns None where the fast path does not apply.
+    """
+
+    def __init__(self, system: System, iid: InstrumentId, bars: BarArray, venue: PaperVenue) -> None:
+        self.system = system
+        self.trader: Trader = system.trader
+        stepped = self.trader.stepped
+        assert stepped is not None
+        self.brain: SteppedBrain = stepped
+        self.iid = iid
+        self.bars = bars
+        self.venue = venue
+        self._make = _maker(iid, bars)
+        self._price = f"{{:.{bars.price_decimals}f}}".format
+        self._close_ns = bars.ts + bars.interval * 1_000_000_000
+        self._base = -1
+        self._rows: tuple[list[float], ...] = ()
+        self._times: list[int] = []
+        self.skipped = 0
+        """Bars handled as quiet so far."""
+
+    @classmethod
+    def attach(cls, system: System) -> QuietReplay | None:
+        """The fast path for ``system``, or None when its run must take the full path."""
+        trader = system.trader
+        arrays = system.feed.arrays
+        if len(arrays) != 1 or trader.forecasts is not None or trader.stepped is None:
+            return None
+        ((iid, bars),) = arrays.items()
+        if not trader.stepped.stepped(iid) or iid not in trader.instruments:
+            return None
+        inst = trader.instruments[iid]
+        book = trader.book
+        if inst.quote != trader.execution.portfolio.account_currency or book.factors != (iid,):
+            return None
+        venue = system.venues.get(iid.rpartition("@")[2])
+        if not isinstance(venue, PaperVenue):
+            return None
+        if len(bars) > 1 and int(np.diff(bars.ts).min()) < book.return_interval * 1_000_000_000:
+            return None
+        price_cols = (bars.open, bars.high, bars.low, bars.close)
+        if not all(_canonical(c, bars.price_decimals) for c in price_cols):
+            return None
+        if not _canonical(bars.volume, bars.volume_decimals):
+            return None
+        return cls(system, iid, bars, venue)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    async def run(self, start: datetime | None, on_progress: Callable[[int], None] | None = None) -> int:
+        """Replay every bar; returns the number of bars (as :func:`run_replay` does)."""
+        n = len(self.bars)
+        i = 0
+        while i < n:
+            band = self._band() if i else None
+            if band is None:
+                await self._full(i, start, observed=False)
+                j = i + 1
+            else:
+                j, observed = self._scan(i, band)
+                if j > i:
+                    self._skip(i, j)
+                if j < n:
+                    await self._full(j, start, observed=observed)
+                    j += 1
+            if on_progress is not None:
+                on_progress(j - i)
+            i = j
+        return n
+
+    def _chunk(self, i: int) -> int:
+        """Load the plain-float rows of the chunk holding row ``i``; returns its first row."""
+        base = i - i % _CHUNK
+        if base != self._base:
+            b, sl = self.bars, slice(base, base + _CHUNK)
+            self._rows = tuple(col[sl].tolist() for col in (b.open, b.high, b.low, b.close, b.volume))
+            self._times = self._close_ns[sl].tolist()
+            self._base = base
+        return base
+
+    def _scan(self, i: int, band: tuple[float, float, int]) -> tuple[int, bool]:
+        """The first row from ``i`` that is not quiet, and whether the strategy observed it."""
+        lo, hi, day_end = band
+        observe, iid = self.brain.observe, self.iid
+        pos = self.trader.execution.portfolio.positions.get(iid)
+        held = pos.quantity if pos is not None else Decimal(0)
+        n = len(self.bars)
+        while i < n:
+            base = self._chunk(i)
+            o, h, low, c, v = self._rows
+            t = self._times
+            for k in range(i - base, len(c)):
+                ck = c[k]
+                if not lo < ck < hi or t[k] >= day_end:
+                    return base + k, False
+                if observe(iid, o[k], h[k], low[k], ck, v[k], held):
+                    return base + k, True
+            i = base + len(c)
+        return n, False
+
+    async def _full(self, i: int, start: datetime | None, *, observed: bool) -> None:
+        """Row ``i`` through the full path, exactly as :func:`run_replay` runs a bar."""
+        bar: Bar = next(iter(self._make(np.array([i]))))
+        close_ts = bar.ts + timedelta(seconds=bar.interval)
+        self.system.clock.advance_to(close_ts)
+        fills = self.venue.on_bar(bar)
+        if fills:
+            await self.trader.on_fills(fills)
+        trading = start is None or close_ts > start
+        await self.trader.on_bar(bar, decide=trading, observed=observed)
+
+    # -- quiet bars ------------------------------------------------------------------------------
+
+    def _band(self) -> tuple[float, float, int] | None:
+        """(lowest, highest) quiet close and the first close time of the next UTC day; None: none."""
+        t = self.trader
+        eq = t.equity
+        if not t.machine.quiet or any(s.consecutive_errors for s in t.execution.stats.values()):
+            return None
+        working = getattr(self.venue, "has_working", None)  # TEMP until the venue has it
+        if t.execution.open_orders() or (working is not None and working(self.iid)):
+            return None
+        mark_above, last = t._mark_above, t.book.market.get(self.iid)
+        if eq.now is None or eq.day_start is None or eq.peak is None or mark_above is None or last is None:
+            return None
+        if eq.day != t._marked_day or eq.not_before is not None or eq.now <= 0 or eq.day is None:
+            return None
+        upper = float(mark_above)
+        lower = -np.inf
+        limits = t.risk.limits
+        highest_peak = max(eq.peak, mark_above)  # the peak cannot pass mark_above on a quiet bar
+        for br, ref in ((limits.daily_loss, eq.day_start), (limits.drawdown, highest_peak)):
+            levels = [float(x) for x in (br.reduce_at, br.halt_at) if x is not None]
+            if br.enabled and levels and ref:
+                lower = max(lower, float(ref) * (1.0 - min(levels) / 2.0))
+        upper *= 1.0 - MARGIN
+        lower = lower * (1.0 + MARGIN) if np.isfinite(lower) else lower
+        now = float(eq.now)
+        pos = t.execution.portfolio.positions.get(self.iid)
+        slope = float(pos.quantity) if pos is not None else 0.0
+        day_end = (eq.day + 1 - _EPOCH_ORDINAL) * _DAY_NS
+        if not lower < now < upper:
+            return None
+        if slope == 0.0:
+            return -np.inf, np.inf, day_end
+        c0 = float(last.last) if last.last is not None else 0.0
+        a, b = c0 + (lower - now) / slope, c0 + (upper - now) / slope
+        lo, hi = (a, b) if slope > 0 else (b, a)
+        return (lo, hi, day_end) if lo < hi else None
+
+    def _skip(self, i: int, j: int) -> None:
+        """Leave the state the full path would leave after quiet rows ``i`` .. ``j - 1``."""
+        t, bars, iid = self.trader, self.bars, self.iid
+        skip = getattr(self.venue, "skip_bars", None)
+        if skip is not None:
+            skip(iid, bars, i, j)
+        else:  # pragma: no cover - until the paper venue records skipped bars lazily
+            for bar in self._make(np.arange(i, j)):
+                self.venue.on_bar(bar)
+        last_ts = _EPOCH + timedelta(microseconds=int(self._close_ns[j - 1]) // 1000)
+        self.system.clock.advance_to(last_ts)
+        closes = bars.close[i:j]
+        price = self._price
+        t.book.skip(iid, closes, Decimal(price(float(closes[-1]))), last_ts)
+        portfolio, rates = t.execution.portfolio, t.book.rates()
+
+        def value(close: float) -> Decimal:
+            return portfolio.equity({iid: Decimal(price(close))}, rates)
+
+        pos = portfolio.positions.get(iid)
+        q = pos.quantity if pos is not None else Decimal(0)
+        now = value(float(closes[-1]))
+        high = now if not q else value(float(closes.max() if q > 0 else closes.min()))
+        t.equity.advance(now, high, self._samples(i, j, value))
+        t.stats.bars += j - i
+        self.skipped += j - i
+
+    def _samples(self, i: int, j: int, value: Callable[[float], Decimal]) -> list[tuple[datetime, Decimal]]:
+        """The equity-curve points rows ``i`` .. ``j - 1`` add (one per ``sample_seconds``)."""
+        curve, step = self.trader.equity.curve, self.trader.equity.sample_seconds * 1_000_000_000
+        times = self._close_ns[i:j]
+        out: list[tuple[datetime, Decimal]] = []
+        k = 0
+        while k < len(times):
+            if curve or out:
+                last = out[-1][0] if out else curve[-1][0]
+                due = (last - _EPOCH) // _MICRO * 1000 + step
+                k += int(np.searchsorted(times[k:], due))
+                if k >= len(times):
+                    break
+            ts = _EPOCH + timedelta(microseconds=int(times[k]) // 1000)
+            out.append((ts, value(float(self.bars.close[i + k]))))
+            k += 1
+        return out
