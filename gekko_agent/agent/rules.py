@@ -13,7 +13,10 @@ from typing import Protocol
 from gekko_agent.agent.strategy import SteppedStrategy, Strategy, StrategyContext
 from gekko_agent.domain import AgentDecided, Bar, Event, Fill, InstrumentId, OrderIntent, new_id
 
-__all__ = ["RulesBrain"]
+__all__ = ["Observe", "RulesBrain"]
+
+Observe = Callable[[InstrumentId, float, float, float, float, float, Decimal], bool]
+"""``observe(iid, open, high, low, close, volume, held) -> may act`` (see :class:`SteppedStrategy`)."""
 
 
 class _Sink(Protocol):
@@ -98,6 +101,11 @@ class RulesBrain:
             if s.observe(iid, open_, high, low, close, volume, held):
                 wants = True
         return wants
+
+    def observer(self, iid: InstrumentId) -> Observe:
+        """:meth:`observe` for ``iid``; the strategy's own method when it is the only one there."""
+        group = self._stepped.get(iid, [])
+        return group[0].observe if len(group) == 1 else self.observe
 
     def decide(self, bar: Bar, ctx: StrategyContext) -> list[OrderIntent]:
         """``on_bar`` for a bar :meth:`observe` has already folded in: the strategies only decide."""

@@ -26,6 +26,7 @@ from gekko_agent.risk.var import RollingReturns
 
 __all__ = ["EquityMarks", "MarketBook", "StagedReturns"]
 
+_ONE = Decimal(1)
 _REFRESH = 4096  # RollingReturns recomputes its running sums every this many pushes
 
 
@@ -97,12 +98,15 @@ class StagedReturns(RollingReturns):
                 order.append(lo + pops)
                 signs.append(-1.0)
                 pops += 1
-        x = self._buf[order]
-        sign = np.asarray(signs)[:, None]
-        sums = np.add.accumulate(np.concatenate((self._sum[None, :], x * sign)), axis=0)
-        outer = x[:, :, None] * x[:, None, :] * sign[:, :, None]
-        cross = np.add.accumulate(np.concatenate((self._cross[None], outer)), axis=0)
-        self._sum, self._cross = sums[-1].copy(), cross[-1].copy()
+        if self._sum.shape[0] == 1:  # one factor: the same float additions, without numpy calls
+            self._fold_one(order, signs)
+        else:
+            x = self._buf[order]
+            sign = np.asarray(signs)[:, None]
+            sums = np.add.accumulate(np.concatenate((self._sum[None, :], x * sign)), axis=0)
+            outer = x[:, :, None] * x[:, None, :] * sign[:, :, None]
+            cross = np.add.accumulate(np.concatenate((self._cross[None], outer)), axis=0)
+            self._sum, self._cross = sums[-1].copy(), cross[-1].copy()
         self._lo, self._hi = lo + pops, hi + m
         self._version += m
         self._pushes += m
@@ -111,6 +115,18 @@ class StagedReturns(RollingReturns):
             arr = self._buf[self._lo : self._hi]
             self._sum = arr.sum(axis=0)
             self._cross = arr.T @ arr
+
+    def _fold_one(self, order: list[int], signs: list[float]) -> None:
+        """The running sums of a one-factor window after the deltas ``order``/``signs``.
+
+        Each step is the float operation the numpy path's sequential ``np.add.accumulate`` does:
+        ``acc + x * sign`` and ``acc + x * x * sign`` (a sign of ±1 only flips the sign, exactly).
+        """
+        total, cross = float(self._sum[0]), float(self._cross[0, 0])
+        for x, sign in zip(self._buf[order, 0].tolist(), signs, strict=True):
+            total += x * sign
+            cross += x * x * sign
+        self._sum, self._cross = np.array([total]), np.array([[cross]])
 
     def __len__(self) -> int:
         if self._staged_n:
@@ -172,7 +188,8 @@ class MarketBook:
                 for ccy, iid in quotes.items():
                     if ccy != account_currency:
                         self._crosses.setdefault(ccy, (quotes[account_currency], iid))
-        foreign = sorted({i.quote for i in self.instruments.values()} - {account_currency})
+        self._quotes = frozenset(i.quote for i in self.instruments.values())
+        foreign = sorted(self._quotes - {account_currency})
         self.factors: tuple[str, ...] = (*self.instruments, *foreign)
         self.returns = StagedReturns(self.factors, lookback, return_interval)
         self.return_interval = return_interval
@@ -234,7 +251,7 @@ class MarketBook:
     def rate(self, currency: str) -> Decimal:
         """Account-currency units per unit of ``currency``."""
         if currency == self.account_currency:
-            return Decimal(1)
+            return _ONE
         cross = self._crosses.get(currency)
         if cross is not None and cross[0] in self.market and cross[1] in self.market:
             return self.last(cross[0]) / self.last(cross[1])
@@ -245,7 +262,7 @@ class MarketBook:
     def rates(self) -> dict[str, Decimal]:
         """Every rate that can be computed now."""
         out: dict[str, Decimal] = {}
-        for ccy in {i.quote for i in self.instruments.values()} | set(self.fixed_rates):
+        for ccy in self._quotes | self.fixed_rates.keys():
             try:
                 out[ccy] = self.rate(ccy)
             except DataNotFound:

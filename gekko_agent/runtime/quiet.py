@@ -35,15 +35,16 @@ floats of the Decimals the feed would build (checked once per run); otherwise
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 
-from gekko_agent.domain import Bar, InstrumentId
+from gekko_agent.domain import InstrumentId
 from gekko_agent.market.bararray import BarArray
-from gekko_agent.runtime.feed import _maker
+from gekko_agent.runtime.feed import bar_factory
 from gekko_agent.runtime.trader import SteppedBrain, Trader
 from gekko_agent.runtime.wiring import System
 from gekko_agent.venues.paper import PaperVenue
@@ -85,12 +86,13 @@ class QuietReplay:
         self.iid = iid
         self.bars = bars
         self.venue = venue
-        self._make = _maker(iid, bars)
+        self._bar = bar_factory(iid, bars)
         self._price = f"{{:.{bars.price_decimals}f}}".format
         self._close_ns = bars.ts + bars.interval * 1_000_000_000
         self._base = -1
         self._rows: tuple[list[float], ...] = ()
         self._times: list[int] = []
+        self._opens: list[int] = []
         self.skipped = 0
         """Bars handled as quiet so far."""
 
@@ -150,13 +152,15 @@ class QuietReplay:
             b, sl = self.bars, slice(base, base + _CHUNK)
             self._rows = tuple(col[sl].tolist() for col in (b.open, b.high, b.low, b.close, b.volume))
             self._times = self._close_ns[sl].tolist()
+            self._opens = (b.ts[sl] // 1000).tolist()
             self._base = base
         return base
 
     def _scan(self, i: int, band: tuple[float, float, int]) -> tuple[int, bool]:
         """The first row from ``i`` that is not quiet, and whether the strategy observed it."""
         lo, hi, day_end = band
-        observe, iid = self.brain.observe, self.iid
+        iid = self.iid
+        observe = self.brain.observer(iid)
         pos = self.trader.execution.portfolio.positions.get(iid)
         held = pos.quantity if pos is not None else Decimal(0)
         n = len(self.bars)
@@ -175,7 +179,10 @@ class QuietReplay:
 
     async def _full(self, i: int, start: datetime | None, *, observed: bool) -> None:
         """Row ``i`` through the full path, exactly as :func:`run_replay` runs a bar."""
-        bar: Bar = next(iter(self._make(np.array([i]))))
+        base = self._chunk(i)
+        k = i - base
+        o, h, low, c, v = self._rows
+        bar = self._bar(self._opens[k], o[k], h[k], low[k], c[k], v[k])
         close_ts = bar.ts + timedelta(seconds=bar.interval)
         self.system.clock.advance_to(close_ts)
         fills = self.venue.on_bar(bar)
@@ -230,8 +237,15 @@ class QuietReplay:
         if skip is not None:
             skip(iid, bars, i, j)
         else:  # pragma: no cover - until the paper venue records skipped bars lazily
-            for bar in self._make(np.arange(i, j)):
-                self.venue.on_bar(bar)
+            for r in range(i, j):
+                row = (
+                    self.bars.open[r],
+                    self.bars.high[r],
+                    self.bars.low[r],
+                    self.bars.close[r],
+                    self.bars.volume[r],
+                )
+                self.venue.on_bar(self._bar(int(self.bars.ts[r]) // 1000, *map(float, row)))
         last_ts = _EPOCH + timedelta(microseconds=int(self._close_ns[j - 1]) // 1000)
         self.system.clock.advance_to(last_ts)
         closes = bars.close[i:j]
@@ -251,19 +265,21 @@ class QuietReplay:
         self.skipped += j - i
 
     def _samples(self, i: int, j: int, value: Callable[[float], Decimal]) -> list[tuple[datetime, Decimal]]:
-        """The equity-curve points rows ``i`` .. ``j - 1`` add (one per ``sample_seconds``)."""
-        curve, step = self.trader.equity.curve, self.trader.equity.sample_seconds * 1_000_000_000
-        times = self._close_ns[i:j]
+        """The equity-curve points rows ``i`` .. ``j - 1`` add: :meth:`EquityMarks.update` adds one
+        once a close is ``sample_seconds`` or more after the last point (times compared in µs)."""
+        eq = self.trader.equity
+        step = eq.sample_seconds * 1_000_000
+        closes_us = (self._close_ns[i:j] // 1000).tolist()
         out: list[tuple[datetime, Decimal]] = []
-        k = 0
-        while k < len(times):
-            if curve or out:
-                last = out[-1][0] if out else curve[-1][0]
-                due = (last - _EPOCH) // _MICRO * 1000 + step
-                k += int(np.searchsorted(times[k:], due))
-                if k >= len(times):
+        due = (eq.curve[-1][0] - _EPOCH) // _MICRO + step if eq.curve else None
+        k, n = 0, len(closes_us)
+        while k < n:
+            if due is not None:
+                k = bisect_left(closes_us, due, k)
+                if k >= n:
                     break
-            ts = _EPOCH + timedelta(microseconds=int(times[k]) // 1000)
-            out.append((ts, value(float(self.bars.close[i + k]))))
+            t = closes_us[k]
+            out.append((_EPOCH + _MICRO * t, value(float(self.bars.close[i + k]))))
+            due = t + step
             k += 1
         return out

@@ -7,7 +7,7 @@ Backtest, paper and live differ only in the clock, the feed and the venues wired
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -34,6 +34,7 @@ from gekko_agent.execution.approvals import ApprovalQueue
 from gekko_agent.execution.engine import EventSink, ExecutionEngine
 from gekko_agent.risk.engine import CancelDecision, RiskEngine
 from gekko_agent.risk.governance import HumanActor, LimitGovernor, LimitProposal
+from gekko_agent.risk.limits import LossBreaker, RiskLimits
 from gekko_agent.risk.outcomes import Denied, RiskOutcome, to_event
 from gekko_agent.risk.snapshot import (
     ForecastQuantiles,
@@ -99,6 +100,12 @@ class SteppedBrain(Protocol):
         held: Decimal,
     ) -> bool:
         """Fold a bar in; True when :meth:`decide` may propose for it."""
+        ...
+
+    def observer(
+        self, iid: InstrumentId
+    ) -> Callable[[InstrumentId, float, float, float, float, float, Decimal], bool]:
+        """The fastest callable equal to :meth:`observe` for bars of ``iid``."""
         ...
 
     def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
@@ -215,6 +222,7 @@ class Trader:
         self._marked_day: int | None = None
         self._mark_above: Decimal | None = None
         self._governor: LimitGovernor | None = None
+        self._levels: tuple[RiskLimits, tuple[list[float], ...]] | None = None  # breaker levels per limits
 
     @property
     def state(self) -> TradingState:
@@ -464,12 +472,19 @@ class Trader:
             return None
         now = float(eq.now)
         limits = self.risk.limits
+        if self._levels is None or self._levels[0] is not limits:
+            breakers = (limits.daily_loss, limits.drawdown)
+            self._levels = (limits, tuple(self._breaker_levels(br) for br in breakers))
         out: list[tuple[float, list[float]]] = []
-        for br, ref in ((limits.daily_loss, eq.day_start), (limits.drawdown, eq.peak)):
-            levels = sorted(float(x) for x in (br.reduce_at, br.halt_at) if x is not None)
-            if br.enabled and levels and ref:
+        for levels, ref in zip(self._levels[1], (eq.day_start, eq.peak), strict=True):
+            if levels and ref:
                 out.append(((float(ref) - now) / float(ref), levels))
         return out
+
+    @staticmethod
+    def _breaker_levels(br: LossBreaker) -> list[float]:
+        """A loss breaker's levels as sorted floats; none when it is disabled."""
+        return sorted(float(x) for x in (br.reduce_at, br.halt_at) if x is not None) if br.enabled else []
 
     def _band_key(self) -> tuple[TradingState, tuple[int, ...]] | None:
         """The state and, per loss breaker, how many levels its fraction reached; None when unsure.

@@ -7,11 +7,14 @@ import random
 import numpy as np
 import pytest
 
+from gekko_agent.errors import InvalidInput
 from gekko_agent.risk.var import RollingReturns
 from gekko_agent.runtime.marks import StagedReturns
 
 
-@pytest.mark.parametrize(("capacity", "factors", "rows"), [(5, 1, 6000), (1440, 2, 5000), (7, 3, 5000)])
+@pytest.mark.parametrize(
+    ("capacity", "factors", "rows"), [(5, 1, 6000), (1440, 1, 5000), (1440, 2, 5000), (7, 3, 5000)]
+)
 def test_staged_window_equals_rolling_window_exactly(capacity: int, factors: int, rows: int) -> None:
     rng = random.Random(3)
     names = [f"f{i}" for i in range(factors)]
@@ -26,3 +29,25 @@ def test_staged_window_equals_rolling_window_exactly(capacity: int, factors: int
             assert np.array_equal(a.returns, b.returns)
             assert np.array_equal(a.cov, b.cov)
             assert a.version == b.version
+
+
+@pytest.mark.parametrize("capacity", [3, 1440])
+def test_staging_many_rows_equals_staging_each(capacity: int) -> None:
+    rng = np.random.default_rng(5)
+    one, many = StagedReturns(["f"], capacity, 60), StagedReturns(["f"], capacity, 60)
+    done = 0
+    while done < 9000:
+        rows = rng.normal(0, 1e-3, size=(int(rng.integers(1, 700)), 1))
+        for row in rows.tolist():
+            one.stage(row)
+        many.stage_many(rows)
+        done += len(rows)
+        a, b = one.window(), many.window()
+        assert (
+            np.array_equal(a.returns, b.returns) and np.array_equal(a.cov, b.cov) and a.version == b.version
+        )
+
+
+def test_staging_many_refuses_rows_that_are_not_finite() -> None:
+    with pytest.raises(InvalidInput, match="finite"):
+        StagedReturns(["f"], 10, 60).stage_many(np.array([[0.01], [np.inf]]))
