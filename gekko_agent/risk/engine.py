@@ -42,6 +42,7 @@ from gekko_agent.risk.outcomes import (
     RiskOutcome,
     Verdict,
 )
+from gekko_agent.risk.plan import LimitPlan
 from gekko_agent.risk.snapshot import RiskSnapshot, TradingState
 from gekko_agent.risk.view import PortfolioView, cancels_in_window
 
@@ -154,6 +155,7 @@ class RiskEngine:
         if limits is None:
             limits = RiskConfig()
         self._limits = limits if isinstance(limits, RiskLimits) else RiskLimits.from_config(limits)
+        self._plan = LimitPlan(self._limits)
         self._cached: tuple[RiskSnapshot, RiskLimits, PortfolioView] | None = None
 
     @property
@@ -165,6 +167,7 @@ class RiskEngine:
         """Install new limits. Call only with limits a :class:`~gekko_agent.risk.governance.LimitGovernor`
         produced (the composition root wires this; agent tools never hold the engine itself)."""
         self._limits = limits
+        self._plan = LimitPlan(limits)
         self._cached = None
 
     def view(self, snapshot: RiskSnapshot) -> PortfolioView:
@@ -172,7 +175,7 @@ class RiskEngine:
         c = self._cached
         if c is not None and c[0] is snapshot and c[1] is self._limits:
             return c[2]
-        view = PortfolioView(snapshot, self._limits)
+        view = PortfolioView(snapshot, self._limits, self._plan)
         self._cached = (snapshot, self._limits, view)
         return view
 

@@ -1,40 +1,70 @@
 """The cached VaR inputs of one portfolio and the exact marginal VaR/ES of one order.
 
-:func:`build_var_base` runs once per snapshot (O(T·N) plus a sort of the T portfolio P&L rows); after
-that :func:`var_after` prices an order that changes one or two factor exposures:
+:func:`build_var_base` runs once per snapshot. It does only O(N²) work plus one pass over the returns for
+each factor's largest move; everything that needs the T portfolio P&L rows is computed on first use:
 
 * parametric: ``wᵀΣw`` updated with the terms the order changes (O(1));
-* historical: the rows worst *now* bound the new k-th worst P&L from above (``U``), and a row's P&L moves
-  by at most ``B = Σ|δ_j|·max|r_j|``, so only rows with P&L at most ``U + B`` can reach the tail. They
-  are a prefix of the rows sorted by P&L; of those, only rows whose new P&L is at most ``U`` are kept and
-  sorted. Exact, not approximate, and usually a few dozen rows.
+* historical, in three tiers, each used only when the one before cannot settle the order:
+
+  1. a *bound*: no row loses more than ``L`` (``L = -w·min r`` for one factor, ``Σ|w_j|·max|r_j|`` for
+     several), so today's historical VaR and ES are at most ``L``; the order moves a row's P&L by at most
+     ``B = Σ|δ_j|·max|r_j|``, so after it they are at most ``L + B`` (times the horizon scale). When that
+     fits the limits, the order passes, with no pass over the rows;
+  2. the same test with today's exact figures (the P&L rows and one selection, O(T));
+  3. the exact tail search of :mod:`gekko_agent.risk.var_tail` (one sort of the P&L rows, then a few
+     dozen candidate rows per order).
+
+  Every tier's bound is at least the next one's, so a tier passes an order only when the next would:
+  the verdict, and the figures in a denial (always from tier 3), are those of the exact search.
 
 The limits are compared on floats: :func:`float_floor_cents` gives the largest float ``t`` with
 ``to_money_up(x) <= limit`` exactly when ``x <= t``, so no Decimal is built unless an order is denied.
+Today's figures are Decimals only when asked for (reports) or when they exceed a limit (the room is then
+today's figure: an order may not make it worse).
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Context, Decimal
+from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 
 from gekko_agent.risk.config import VarMethod
 from gekko_agent.risk.limits import RiskLimits
 from gekko_agent.risk.snapshot import FloatArray, ReturnWindow
-from gekko_agent.risk.var import historical_var_es, horizon_scale, parametric_var_es, tail_count, to_money_up
+from gekko_agent.risk.var import historical_var_es, horizon_scale, tail_count, to_money_up
+from gekko_agent.risk.var_tail import SortedTail, build_tail, historical_tail
 
-__all__ = ["VarBase", "build_var_base", "float_floor_cents", "var_after", "var_of"]
+__all__ = ["VarBase", "build_var_base", "float_floor_cents", "normal_constants", "var_after", "var_of"]
 
 _CENT = Decimal("0.01")
 _SLACK = 1e-9  # relative margin on float upper bounds
-_PY_ROWS = 48  # candidate rows beyond the tail priced with Python floats (numpy past that)
+_BIG = 1e300  # bounds beyond this take the exact path (a sum of k of them could overflow)
 _WIDE = Context(prec=400)
+_PARAMETRIC = VarMethod.PARAMETRIC
+_HISTORICAL = VarMethod.HISTORICAL
+_NORMAL = NormalDist()
 
 
+@lru_cache(maxsize=16)
+def normal_constants(confidence: float) -> tuple[float, float, float]:
+    """``(z_α, φ(z_α), φ(z_α)/(1-α))`` of the standard normal at ``confidence``."""
+    z = _NORMAL.inv_cdf(confidence)
+    pdf = _NORMAL.pdf(z)
+    return z, pdf, pdf / (1.0 - confidence)
+
+
+def _parametric(variance: float, confidence: float, scale: float) -> tuple[float, float]:
+    """:func:`~gekko_agent.risk.var.parametric_var_es`, same arithmetic, with the normal constants cached."""
+    z, pdf, _ = normal_constants(confidence)
+    sigma = math.sqrt(max(variance, 0.0))
+    return z * sigma * scale, sigma * pdf / (1.0 - confidence) * scale
+
+
+@lru_cache(maxsize=64)
 def float_floor_cents(limit: Decimal) -> float:
     """The largest float ``t`` with ``t <= floor(limit, cents)``: ``to_money_up(x) <= limit`` iff ``x <= t``.
 
@@ -48,54 +78,6 @@ def float_floor_cents(limit: Decimal) -> float:
     return t
 
 
-@dataclass(frozen=True, slots=True)
-class VarBase:
-    """Cached VaR inputs of a portfolio: P&L per row (also sorted), Σw, today's figures and limit bounds.
-
-    Attributes:
-        window: the return window.
-        k: rows in the tail.
-        kth: the k-th worst P&L now.
-        sigma_w_list: Σw as floats.
-        cov_list: Σ as lists of floats.
-        column_max_list: largest |return| of each factor.
-        head: the k worst P&L now (ascending).
-        head_columns: per factor, its returns on those k rows.
-        sorted_list: every row's P&L, ascending (for bisection).
-        neg_loss_sorted: the same as an array.
-        sorted_columns: N × T returns with the rows in that order.
-        pnl: P&L per row (window order).
-        variance: wᵀΣw.
-        scale: horizon scale √(h/Δ).
-        var: VaR now (Decimal, rounded up).
-        es: ES now (Decimal, rounded up).
-        var_room: the largest float VaR an order may leave (``max(max_var, var)``, see the module).
-        es_room: the same for ES.
-        hist_var: historical VaR now (float); ``hist_es``: historical ES now.
-    """
-
-    window: ReturnWindow
-    k: int
-    kth: float
-    sigma_w_list: list[float]
-    cov_list: list[list[float]]
-    column_max_list: list[float]
-    head: list[float]
-    head_columns: list[list[float]]
-    sorted_list: list[float]
-    neg_loss_sorted: FloatArray
-    sorted_columns: FloatArray
-    pnl: FloatArray
-    variance: float
-    scale: float
-    var: Decimal
-    es: Decimal
-    var_room: float
-    es_room: float
-    hist_var: float
-    hist_es: float
-
-
 def var_of(pnl: FloatArray, variance: float, scale: float, limits: RiskLimits) -> tuple[Decimal, Decimal]:
     """VaR and ES (Decimal, rounded up) by the configured method(s): the larger of both when ``both``."""
     method, conf = limits.var_method.value, float(limits.var_confidence)
@@ -103,86 +85,169 @@ def var_of(pnl: FloatArray, variance: float, scale: float, limits: RiskLimits) -
     if method in ("historical", "both"):
         var, es = historical_var_es(pnl, conf, scale)
     if method in ("parametric", "both"):
-        pv, pe = parametric_var_es(variance, conf, scale)
+        pv, pe = _parametric(variance, conf, scale)
         var, es = max(var, pv), max(es, pe)
     return to_money_up(var), to_money_up(es)
+
+
+def _bump(x: float) -> float:
+    """``x`` raised by a relative margin that covers the rounding of a sum or a mean of k terms."""
+    return x + _SLACK * abs(x)
+
+
+class VarBase:
+    """VaR inputs of one portfolio over one window (see the module docstring); lazy parts built on first use.
+
+    A per-snapshot memo: the portfolio view owns it, and nothing changes it after :func:`build_var_base`
+    but its own caches.
+
+    Attributes:
+        window: the return window.
+        k: rows in the historical tail.
+        sigma_w_list: Σw as floats.
+        cov_list: Σ as lists of floats.
+        column_max_list: largest |return| of each factor.
+        variance: wᵀΣw.
+        scale: horizon scale √(h/Δ).
+        var_room: the largest float VaR an order may leave (``max(max_var, var)``, see the module).
+        es_room: the same for ES.
+        loss_bound: an upper bound of today's historical VaR and ES (scaled), or None (tier 1 unusable).
+    """
+
+    __slots__ = (
+        "_exact",
+        "_figures",
+        "_limits",
+        "_pnl",
+        "_rows",
+        "_tail",
+        "_w",
+        "column_max_list",
+        "cov_list",
+        "es_room",
+        "k",
+        "loss_bound",
+        "scale",
+        "sigma_w_list",
+        "var_room",
+        "variance",
+        "window",
+    )
+
+    def __init__(
+        self,
+        window: ReturnWindow,
+        w: FloatArray,
+        rows: FloatArray,
+        limits: RiskLimits,
+        cov: FloatArray,
+        column_max: list[float],
+        loss_bound: float | None,
+    ) -> None:
+        self.window = window
+        self._w = w
+        self._rows = rows
+        self._limits = limits
+        self.k = tail_count(rows.shape[0], float(limits.var_confidence))
+        self.cov_list: list[list[float]] = cov.tolist()
+        if len(self.cov_list) == 1:  # one factor: the same products numpy's dot and gemv form (0.0 + a·b)
+            c, w0 = self.cov_list[0][0], float(w[0])
+            sw = 0.0 + c * w0
+            self.sigma_w_list: list[float] = [sw]
+            self.variance = 0.0 + w0 * sw
+        else:
+            sigma_w = cov @ w
+            self.variance = float(w @ sigma_w)
+            self.sigma_w_list = sigma_w.tolist()
+        self.column_max_list = column_max
+        self.scale = horizon_scale(limits.var_horizon_s, window.interval_seconds)
+        scaled = None if loss_bound is None else loss_bound * self.scale
+        self.loss_bound = scaled if scaled is not None and abs(scaled) < _BIG else None
+        self._pnl: FloatArray | None = None
+        self._figures: tuple[Decimal, Decimal] | None = None
+        self._exact: tuple[float, float] | None = None
+        self._tail: SortedTail | None = None
+        self.var_room, self.es_room = self._rooms()
+
+    def _rooms(self) -> tuple[float, float]:
+        lim = self._limits
+        var_floor, es_floor = float_floor_cents(lim.max_var), float_floor_cents(lim.max_es)
+        method, lb = lim.var_method, self.loss_bound
+        pv, pe = _parametric(self.variance, float(lim.var_confidence), self.scale)
+        if method is _PARAMETRIC:
+            var, es = max(0.0, pv), max(0.0, pe)
+        elif lb is None:
+            var = es = math.inf
+        elif method is _HISTORICAL:
+            var = es = lb
+        else:
+            var, es = max(lb, pv), max(lb, pe)
+        if var <= var_floor and es <= es_floor and math.isfinite(pv) and math.isfinite(pe):
+            return var_floor, es_floor  # today's figures are within the limits
+        var_now, es_now = self.var, self.es  # raises InvalidInput on a non-finite figure, as always
+        return float_floor_cents(max(lim.max_var, var_now)), float_floor_cents(max(lim.max_es, es_now))
+
+    @property
+    def pnl(self) -> FloatArray:
+        """P&L per row (window order), ``w · r_t``."""
+        if self._pnl is None:
+            self._pnl = self._w @ np.ascontiguousarray(self._rows.T)
+        return self._pnl
+
+    @property
+    def var(self) -> Decimal:
+        """Today's VaR (Decimal, rounded up) by the configured method(s)."""
+        return self.figures[0]
+
+    @property
+    def es(self) -> Decimal:
+        """Today's ES (Decimal, rounded up) by the configured method(s)."""
+        return self.figures[1]
+
+    @property
+    def figures(self) -> tuple[Decimal, Decimal]:
+        """Today's (VaR, ES) as Decimals rounded up (see :func:`var_of`)."""
+        if self._figures is None:
+            self._figures = var_of(self.pnl, self.variance, self.scale, self._limits)
+        return self._figures
+
+    @property
+    def historical(self) -> tuple[float, float]:
+        """Today's historical VaR and ES (floats, scaled)."""
+        if self._exact is None:
+            self._exact = historical_var_es(self.pnl, float(self._limits.var_confidence), self.scale)
+        return self._exact
+
+    @property
+    def tail(self) -> SortedTail:
+        """The P&L rows sorted worst first (built on first use)."""
+        if self._tail is None:
+            self._tail = build_tail(self.pnl, np.ascontiguousarray(self._rows.T), self.k)
+        return self._tail
 
 
 def build_var_base(window: ReturnWindow, w: FloatArray, limits: RiskLimits) -> VarBase:
     """The cached inputs for exposures ``w`` (account currency per factor) over ``window``."""
     rows = window.returns[-limits.var_lookback :]
-    cov = window.cov if rows.shape[0] == window.observations else np.cov(rows, rowvar=False, ddof=1)
+    t, n = rows.shape
+    cov = window.cov if t == window.observations else np.cov(rows, rowvar=False, ddof=1)
     cov = np.atleast_2d(cov)
-    columns = np.ascontiguousarray(rows.T)
-    pnl = w @ columns
-    sigma_w = cov @ w
-    variance = float(w @ sigma_w)
-    scale = horizon_scale(limits.var_horizon_s, window.interval_seconds)
-    var, es = var_of(pnl, variance, scale, limits)
-    order = np.argsort(pnl, kind="stable")  # worst P&L (largest loss) first
-    sorted_columns = np.ascontiguousarray(columns[:, order])
-    column_max = np.abs(columns).max(axis=1) if columns.shape[1] else np.zeros(columns.shape[0])
-    srt = pnl[order]
-    k = tail_count(srt.shape[0], float(limits.var_confidence))
-    hist_var, hist_es = historical_var_es(pnl, float(limits.var_confidence), scale)
-    return VarBase(
-        window=window,
-        k=k,
-        kth=float(srt[k - 1]),
-        sigma_w_list=sigma_w.tolist(),
-        cov_list=cov.tolist(),
-        column_max_list=column_max.tolist(),
-        head=srt[:k].tolist(),
-        head_columns=sorted_columns[:, :k].tolist(),
-        sorted_list=srt.tolist(),
-        neg_loss_sorted=srt,
-        sorted_columns=sorted_columns,
-        pnl=pnl,
-        variance=variance,
-        scale=scale,
-        var=var,
-        es=es,
-        var_room=float_floor_cents(max(limits.max_var, var)),
-        es_room=float_floor_cents(max(limits.max_es, es)),
-        hist_var=hist_var,
-        hist_es=hist_es,
-    )
-
-
-def _historical_tail(base: VarBase, legs: list[int], deltas: list[float], bound: float) -> list[float]:
-    """The k worst P&L (ascending) after adding ``deltas`` to factors ``legs`` (see the module).
-
-    Few candidates (the usual case) are priced with Python floats, many with numpy.
-    """
-    k, d0, a0 = base.k, deltas[0], legs[0]
-    two = len(legs) > 1
-    d1, a1 = (deltas[1], legs[1]) if two else (0.0, a0)
-    if two:
-        h0, h1 = base.head_columns[a0], base.head_columns[a1]
-        worst = [p + c * d0 + e * d1 for p, c, e in zip(base.head, h0, h1, strict=True)]
+    bound: float | None
+    if t == 0:
+        column_max, bound = [0.0] * n, None
+    elif n == 1:
+        col = rows[:, 0]
+        lo, hi = float(col.min()), float(col.max())
+        column_max = [max(abs(lo), abs(hi)) if lo == lo and hi == hi else math.nan]  # nan as numpy has it
+        w0 = float(w[0])
+        bound = -(w0 * lo) if w0 > 0 else -(w0 * hi) if w0 < 0 else 0.0  # the largest loss of a row
+        bound = _bump(bound)
     else:
-        worst = [p + c * d0 for p, c in zip(base.head, base.head_columns[a0], strict=True)]
-    upper = max(worst)  # the new k-th worst P&L is at most this
-    reach = upper + bound
-    n = bisect_right(base.sorted_list, reach + 1e-9 * (abs(reach) + bound))
-    if n - k > _PY_ROWS:
-        x = base.neg_loss_sorted[k:n] + base.sorted_columns[a0, k:n] * d0
-        if two:
-            x += base.sorted_columns[a1, k:n] * d1
-        sel = x[x <= upper]
-        if sel.shape[0] > _PY_ROWS:  # a large move (e.g. closing the position): select, do not sort all
-            sel = np.partition(sel, k - 1)[:k]
-        worst += sel.tolist()
-    elif n > k:
-        rows, c0 = base.sorted_list[k:n], base.sorted_columns[a0, k:n].tolist()
-        if two:
-            c1 = base.sorted_columns[a1, k:n].tolist()
-            more = [p + c * d0 + e * d1 for p, c, e in zip(rows, c0, c1, strict=True)]
-        else:
-            more = [p + c * d0 for p, c in zip(rows, c0, strict=True)]
-        worst += [v for v in more if v <= upper]
-    worst.sort()
-    return worst[:k]
+        column_max = np.abs(rows).max(axis=0).tolist()
+        bound = _bump(sum(abs(x) * m for x, m in zip(w.tolist(), column_max, strict=True)))
+    if bound is not None and not (math.isfinite(bound) and abs(bound) < _BIG):
+        bound = None
+    return VarBase(window, w, rows, limits, cov, column_max, bound)
 
 
 def var_after(
@@ -198,8 +263,8 @@ def var_after(
 
     Compare them with ``base.var_room`` / ``base.es_room``; :func:`to_money_up` gives the Decimal figures.
     Unless ``exact``, when upper bounds of both figures already fit within those rooms the bounds are
-    returned instead (every row's P&L moves by at most ``B``, so the historical VaR and ES grow by at most
-    ``B`` times the horizon scale): the tail is then not searched, and the verdict is the same.
+    returned instead (tiers 1 and 2 of the module docstring): the tail is then not searched, and the
+    verdict is the same.
     """
     variance = base.variance
     sigma_w, cov, column_max = base.sigma_w_list, base.cov_list, base.column_max_list
@@ -219,20 +284,32 @@ def var_after(
     scale = base.scale
     sigma = math.sqrt(variance) if variance > 0 else 0.0
     pv, pe = z * sigma * scale, es_factor * sigma * scale  # parametric
-    if method is VarMethod.PARAMETRIC:
+    if method is _PARAMETRIC:
         var, es = pv, pe
     else:
-        both = method is not VarMethod.HISTORICAL
+        both = method is not _HISTORICAL
         if not exact:
             grow = bound * scale
-            hv, he = base.hist_var + grow, base.hist_es + grow
+            lb = base.loss_bound
+            if lb is not None:  # tier 1: today's figures bounded by the largest loss of a row
+                hv = lb + grow
+                hv += _SLACK * (abs(hv) + 1.0)
+                if both:
+                    hv, he = max(hv, pv), max(hv, pe)
+                else:
+                    he = hv
+                if hv <= base.var_room and he <= base.es_room:
+                    return hv, he
+            hist_var, hist_es = base.historical  # tier 2: today's exact figures
+            hv, he = hist_var + grow, hist_es + grow
             hv, he = hv + _SLACK * (abs(hv) + 1.0), he + _SLACK * (abs(he) + 1.0)  # float rounding
             if both:
                 hv, he = max(hv, pv), max(he, pe)
             if hv <= base.var_room and he <= base.es_room:
                 return hv, he
-        worst = _historical_tail(base, legs, deltas, bound)
-        var, es = -worst[-1] * scale, -math.fsum(worst) / base.k * scale
+        tail = base.tail  # tier 3: the exact search
+        worst = historical_tail(tail, legs, deltas, bound)
+        var, es = -worst[-1] * scale, -math.fsum(worst) / tail.k * scale
         if both:
             var, es = max(var, pv), max(es, pe)
     if not (math.isfinite(var) and math.isfinite(es)):

@@ -9,10 +9,8 @@ historical VaR).
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +18,7 @@ import numpy as np
 from gekko_agent.domain import ZERO, AssetClass, InstrumentId, OrderSide
 from gekko_agent.risk.limits import RiskLimits, StressScenario
 from gekko_agent.risk.outcomes import CheckResult, ReasonCode
+from gekko_agent.risk.plan import LimitPlan, StressLeg
 from gekko_agent.risk.snapshot import FloatArray, ReturnWindow, RiskSnapshot
 from gekko_agent.risk.var import horizon_scale
 from gekko_agent.risk.var_cache import VarBase, build_var_base, var_after, var_of
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 _ONE = Decimal(1)
-_NORMAL = NormalDist()
 
 
 def cancels_in_window(snap: RiskSnapshot, limits: RiskLimits) -> int:
@@ -63,16 +61,6 @@ def drawdown_fraction(equity: Decimal | None, peak: Decimal | None) -> Decimal |
     return (peak - equity) / peak
 
 
-@dataclass(frozen=True, slots=True)
-class StressLeg:
-    """One stress leg (a scenario, or one direction of its sigma shocks) and the portfolio's loss in it."""
-
-    name: str
-    scenario: StressScenario
-    direction: int
-    loss: Decimal
-
-
 class PortfolioView:
     """Aggregates of one snapshot under one set of limits (see the module docstring).
 
@@ -83,11 +71,13 @@ class PortfolioView:
     Args:
         snap: the snapshot.
         limits: the limits in force.
+        plan: the engine's :class:`~gekko_agent.risk.plan.LimitPlan` of ``limits`` (built when not given).
     """
 
-    def __init__(self, snap: RiskSnapshot, limits: RiskLimits) -> None:
+    def __init__(self, snap: RiskSnapshot, limits: RiskLimits, plan: LimitPlan | None = None) -> None:
         self.snap = snap
         self.limits = limits
+        self.plan = plan if plan is not None and plan.limits is limits else LimitPlan(limits)
         self.unvalued: list[str] = []
         self.notional: dict[InstrumentId, Decimal] = {}
         self.gross_venue: dict[str, Decimal] = {}
@@ -103,9 +93,7 @@ class PortfolioView:
         self._stress: tuple[StressLeg, ...] | str | None = None
         self._shocks: dict[tuple[int, InstrumentId], Decimal | None] = {}
         self._sigmas: dict[InstrumentId, Decimal | None] = {}
-        conf = float(limits.var_confidence)
-        self._z = _NORMAL.inv_cdf(conf)
-        self._es_factor = _NORMAL.pdf(self._z) / (1.0 - conf)
+        self._z, self._es_factor = self.plan.z, self.plan.es_factor
         self.sides: dict[tuple[InstrumentId, int], SideState] = {}
         self.gates: dict[InstrumentId, tuple[CheckResult, ...]] = {}
         self.blocks: dict[tuple[str, str, AssetClass], tuple[ReasonCode, str] | None] = {}
@@ -272,29 +260,39 @@ class PortfolioView:
     def _build_stress(self) -> tuple[StressLeg, ...] | str:
         if self.unvalued:
             return "unvalued"
+        snap, plan = self.snap, self.plan
+        held = [(iid, pos) for iid, pos in snap.positions.items() if pos.quantity]
+        static = [plan.static_shocks(iid, snap.instruments[iid].asset_class) for iid, _ in held]
+        prefix: list[tuple[Decimal, Decimal] | None] = [None] * len(held)  # q·r·mark (spot) or (q·r, before)
+        acct = snap.account_currency
+        cash = [(ccy, amount, r) for ccy, amount in snap.cash.items() if (r := self.rate(ccy)) is not None]
         legs: list[StressLeg] = []
-        for sc in self.limits.scenarios:
-            for direction in (1, -1) if sc.sigma_shocks else (1,):
-                loss = ZERO
-                for iid, pos in self.snap.positions.items():
-                    if not pos.quantity:
-                        continue
+        for i, leg in enumerate(plan.legs):
+            sc, direction = leg.scenario, leg.direction
+            loss = ZERO
+            for j, (iid, pos) in enumerate(held):
+                sp = static[j][i]
+                if sp is None:
                     sp = self.price_shock(sc, direction, iid)
-                    mark, r = self.mark(iid), self.rate(pos.quote)
-                    if sp is None or mark is None or r is None:
+                    if sp is None:
                         return "missing"
-                    sc_ccy = sc.currency_shocks.get(pos.quote, ZERO)
-                    if pos.asset_class is AssetClass.CRYPTO_SPOT:  # the coin's own value moves by sp
-                        pnl = pos.quantity * r * mark * sp
-                    else:
-                        before = mark - pos.avg_price
-                        pnl = pos.quantity * r * ((mark * (1 + sp) - pos.avg_price) * (1 + sc_ccy) - before)
-                    loss -= pnl
-                for ccy, amount in self.snap.cash.items():
-                    shock = sc.currency_shocks.get(ccy)
-                    r = self.rate(ccy)
-                    if shock is not None and r is not None and ccy != self.snap.account_currency:
-                        loss -= amount * r * shock
-                suffix = "" if not sc.sigma_shocks else (" (+)" if direction > 0 else " (-)")
-                legs.append(StressLeg(sc.name + suffix, sc, direction, loss))
+                mark, r = self.mark(iid), self.rate(pos.quote)
+                assert mark is not None  # valued: every held instrument has a mark and a rate
+                assert r is not None
+                sc_ccy = sc.currency_shocks.get(pos.quote, ZERO)
+                pre = prefix[j]
+                if pos.asset_class is AssetClass.CRYPTO_SPOT:  # the coin's own value moves by sp
+                    if pre is None:
+                        pre = prefix[j] = (pos.quantity * r * mark, ZERO)
+                    pnl = pre[0] * sp
+                else:
+                    if pre is None:
+                        pre = prefix[j] = (pos.quantity * r, mark - pos.avg_price)
+                    pnl = pre[0] * ((mark * (1 + sp) - pos.avg_price) * (1 + sc_ccy) - pre[1])
+                loss -= pnl
+            for ccy, amount, r in cash:
+                shock = sc.currency_shocks.get(ccy)
+                if shock is not None and ccy != acct:
+                    loss -= amount * r * shock
+            legs.append(leg.zero if loss is ZERO else StressLeg(leg.name, sc, direction, loss))
         return tuple(legs)
