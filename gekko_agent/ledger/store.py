@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,9 +28,10 @@ import duckdb
 import numpy as np
 
 from gekko_agent.domain.events import Event
-from gekko_agent.errors import InvalidInput, LedgerError
+from gekko_agent.errors import LedgerError
+from gekko_agent.ledger.batch import Batch, encode_batch
 from gekko_agent.ledger.migrations import migrate
-from gekko_agent.ledger.rows import COLUMNS, EventRow, QueryResult, to_row
+from gekko_agent.ledger.rows import COLUMNS, QueryResult, to_row
 
 __all__ = ["DEFAULT_LEDGER_PATH", "MEMORY", "Ledger", "connect_error", "first_line", "open_writer_for"]
 
@@ -43,29 +43,11 @@ _INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES "
 
 _BATCH = "gekko_append_batch"
 _INSERT_BATCH = f"INSERT INTO events ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_BATCH}"
-_INT_COLUMNS = {"seq": np.int64, "schema_version": np.int32}
+_FILL_MEMO_LIMIT = 1 << 20  # fills remembered by a writer that opened an empty ledger
 
 
-def _utc_naive(ts: object) -> np.datetime64:
-    """``ts`` (an aware datetime) as a naive UTC microsecond timestamp (the session zone is UTC)."""
-    if not isinstance(ts, datetime):
-        raise InvalidInput(f"ledger row timestamp {ts!r} is not a datetime")
-    aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-    return np.datetime64(aware.astimezone(UTC).replace(tzinfo=None), "us")
-
-
-def _columns(values: Sequence[list[object]]) -> dict[str, np.ndarray[Any, Any]]:
-    """Rows of :data:`COLUMNS` as one NumPy array per column (text columns as objects, None is NULL)."""
-    columns = list(zip(*values, strict=True))
-    out: dict[str, np.ndarray[Any, Any]] = {}
-    for name, column in zip(COLUMNS, columns, strict=True):
-        if name == "ts":
-            out[name] = np.array([_utc_naive(t) for t in column], dtype="datetime64[us]")
-        elif name in _INT_COLUMNS:
-            out[name] = np.array(column, dtype=_INT_COLUMNS[name])
-        else:
-            out[name] = np.array(column, dtype=object)
-    return out
+class _StaleFillMemo(Exception):
+    """The fill memo missed a journaled fill (someone else wrote one): look fills up in the file."""
 
 
 _REGISTRY: dict[str, Ledger] = {}
@@ -137,6 +119,9 @@ class Ledger:
                 self._conn.close()
                 raise
             self._last_seq = int(row[0]) if row else 0
+            # (venue, fill_id) -> seq of every fill in the file, kept while this writer has written
+            # them all (it opened an empty file); else fills are looked up in the file per batch
+            self._fills: dict[tuple[str, str], int] | None = {} if self._last_seq == 0 else None
             self._closed = False
             if key is not None:
                 _REGISTRY[key] = self
@@ -186,19 +171,24 @@ class Ledger:
             LedgerError: the write failed; the caller must treat the event as not journaled.
         """
         row = to_row(event)
+        key = row.fill_key
         with self._lock:
             self._check_open()
             seq = self._last_seq + 1
             try:
                 self._conn.execute(_INSERT + _PLACEHOLDERS, row.values(seq))
             except duckdb.ConstraintException as exc:
-                existing = self._existing_fills([row]).get(row.fill_key) if row.fill_key else None
+                existing = self._existing_fills([key]).get(key) if key else None
                 if existing is None:
                     raise LedgerError(f"ledger {self._path}: append refused: {first_line(exc)}") from exc
+                if self._fills is not None and key not in self._fills:
+                    self._fills = None  # written by someone else: the memo is not the whole truth
                 return existing
             except duckdb.Error as exc:
                 raise LedgerError(f"ledger {self._path}: append failed: {first_line(exc)}") from exc
             self._last_seq = seq
+            if key is not None:
+                self._remember({key: seq})
             return seq
 
     def append_many(self, events: Iterable[Event]) -> list[int]:
@@ -212,53 +202,91 @@ class Ledger:
             InvalidInput: an event cannot be encoded (nothing is written).
             LedgerError: the write failed; none of the events is journaled.
         """
-        rows = [to_row(e) for e in events]
-        if not rows:
+        batch = encode_batch(events)
+        if not batch:
             return []
         with self._lock:
             self._check_open()
-            known = self._existing_fills(rows)
-            seqs: list[int] = []
-            fresh: list[list[object]] = []
-            next_seq = self._last_seq
-            for row in rows:
-                key = row.fill_key
-                if key is not None and key in known:
-                    seqs.append(known[key])
-                    continue
-                next_seq += 1
-                if key is not None:
-                    known[key] = next_seq
-                seqs.append(next_seq)
-                fresh.append(row.values(next_seq))
-            self._insert_batch(fresh)
-            self._last_seq = next_seq
-            return seqs
+            try:
+                return self._write(batch)
+            except _StaleFillMemo:
+                self._fills = None
+                return self._write(batch)
 
-    def _insert_batch(self, values: Sequence[list[object]]) -> None:
-        """Insert rows of :data:`COLUMNS` in one transaction, handed to DuckDB as columns.
+    def _write(self, batch: Batch) -> list[int]:
+        """Assign seqs (dropping fills already journaled) and insert the batch; lock held."""
+        fills = batch.fill_keys()
+        memo = self._fills
+        known = memo if memo is not None else self._existing_fills([k for _, k in fills])
+        first = self._last_seq + 1
+        added: dict[tuple[str, str], int] = {}
+        keep: list[int] | None = None
+        if not fills:
+            seqs = list(range(first, first + len(batch)))
+        else:
+            fill_at = dict(fills)
+            seqs, keep, next_seq = [], [], first - 1
+            for row in range(len(batch)):
+                key = fill_at.get(row)
+                if key is not None:
+                    seq = known.get(key) or added.get(key)
+                    if seq is not None:  # journaled already (or earlier in this batch)
+                        seqs.append(seq)
+                        continue
+                next_seq += 1
+                seqs.append(next_seq)
+                keep.append(row)
+                if key is not None:
+                    added[key] = next_seq
+            if len(keep) == len(batch):
+                keep = None
+        count = len(batch) if keep is None else len(keep)
+        self._insert_batch(batch.columns(first, keep), memo_used=memo is not None)
+        self._last_seq = first + count - 1
+        self._remember(added)
+        return seqs
+
+    def _remember(self, fills: dict[tuple[str, str], int]) -> None:
+        """Add fills just written to the memo (dropped once it grows past its limit)."""
+        if self._fills is not None and fills:
+            self._fills.update(fills)
+            if len(self._fills) > _FILL_MEMO_LIMIT:
+                self._fills = None
+
+    def _insert_batch(self, batch: dict[str, np.ndarray[Any, Any]], *, memo_used: bool) -> None:
+        """Insert rows of :data:`COLUMNS`, given as one NumPy array per column, in one transaction.
 
         A registered dict of NumPy columns is scanned by DuckDB directly: about 1 µs a row, against
         about 120 µs a row for a multi-row ``INSERT … VALUES`` with bound parameters.
+
+        Raises:
+            _StaleFillMemo: ``memo_used`` (the rows were planned with the fill memo) and a fill broke the
+                unique index: the memo missed it; nothing was written.
+            LedgerError: the insert failed; nothing was written.
         """
-        if not values:
+        if not len(batch["seq"]):
             return
-        batch = _columns(values)
         try:
             self._conn.execute("BEGIN TRANSACTION")
             self._conn.register(_BATCH, batch)
             try:
                 self._conn.execute(_INSERT_BATCH)
+            except duckdb.Error:
+                with contextlib.suppress(duckdb.Error):
+                    self._conn.execute("ROLLBACK")  # first: an aborted transaction refuses unregister
+                raise
             finally:
                 self._conn.unregister(_BATCH)
             self._conn.execute("COMMIT")
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):
                 self._conn.execute("ROLLBACK")
+            if memo_used and isinstance(exc, duckdb.ConstraintException):
+                raise _StaleFillMemo from exc
             raise LedgerError(f"ledger {self._path}: batch append failed: {first_line(exc)}") from exc
 
-    def _existing_fills(self, rows: Sequence[EventRow]) -> dict[tuple[str, str], int]:
-        ids = sorted({r.fill_id for r in rows if r.fill_id is not None})
+    def _existing_fills(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        ids = sorted({fill_id for _, fill_id in keys})
         found: dict[tuple[str, str], int] = {}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
