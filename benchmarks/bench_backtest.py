@@ -8,6 +8,9 @@ Rows, each measured in a fresh subprocess so its peak RSS is its own:
   :class:`~gekko_agent.runtime.journal.BufferedJournal` (``append_many`` every 4,096 events and at the
   end, inside the timing; paper and live append each event durably instead);
 * ``gekko, no ledger``: the same engine journaling into an in-memory list;
+* ``gekko, every bar``: the same as ``gekko`` with the quiet-bar fast path off
+  (:class:`~gekko_agent.runtime.quiet.QuietReplay`): every bar takes the full per-bar path (a
+  Decimal bar, marks, breakers, context), as paper and live trading do; the events are the same;
 * ``backtesting.py``: the same strategy rules in backtesting.py (``FractionalBacktest``, lot 1e-5);
 * ``vectorbt``: ``Portfolio.from_signals`` on the same entries/exits, when it is installed;
 * ``floor: python loop``: a bare loop that only updates two running SMAs and the cross test;
@@ -65,7 +68,15 @@ def derived_bars(n: int) -> BarArray:
     return BarArray("BTC/USD@paper", 60, ts, r2(open_), r2(high), r2(low), r2(close), np.full(n, 1e9), 2, 2)
 
 
-def run_gekko(bars: BarArray, ledger_file: str | None, *, ledger_on: bool = True) -> dict[str, Any]:
+def run_gekko(
+    bars: BarArray,
+    ledger_file: str | None,
+    *,
+    ledger_on: bool = True,
+    skip_quiet: bool = True,
+    fast: int = FAST,
+    slow: int = SLOW,
+) -> dict[str, Any]:
     from gekko_agent.config import GekkoConfig
     from gekko_agent.ledger.store import Ledger
     from gekko_agent.runtime.backtest import backtest_config
@@ -81,7 +92,7 @@ def run_gekko(bars: BarArray, ledger_file: str | None, *, ledger_on: bool = True
         dataset="binanceus-btcusd-1m",
         fee_bps=Decimal(10),
         cash=Decimal(10**7),
-        params={"fast": FAST, "slow": SLOW, "quantity": str(QTY)},
+        params={"fast": fast, "slow": slow, "quantity": str(QTY)},
     )
     data = cfg.model_dump(mode="python")
     data["venues"]["paper"].update(slippage_bps=Decimal(0), max_participation=Decimal(1))
@@ -89,7 +100,7 @@ def run_gekko(bars: BarArray, ledger_file: str | None, *, ledger_on: bool = True
     t0 = time.perf_counter()
     journal = BufferedJournal(ledger) if ledger is not None else MemoryJournal()
     system = build_replay(GekkoConfig.model_validate(data), journal, bars={"BTC/USD@paper": bars})
-    asyncio.run(run_replay(system))
+    asyncio.run(run_replay(system, skip_quiet=skip_quiet))
     if isinstance(journal, BufferedJournal):
         journal.close()
     seconds = time.perf_counter() - t0
@@ -193,6 +204,7 @@ def run_numpy_floor(bars: BarArray) -> dict[str, Any]:
 CASES = {
     "gekko": run_gekko,
     "gekko, no ledger": run_gekko,
+    "gekko, every bar": run_gekko,
     "backtesting.py": run_backtesting_py,
     "vectorbt": run_vectorbt,
     "floor: python loop": run_python_floor,
@@ -204,7 +216,9 @@ def _child(case: str, n: int, ledger_file: str | None) -> None:
     bars = derived_bars(n)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if case.startswith("gekko"):
-        out = run_gekko(bars, ledger_file, ledger_on=case == "gekko")
+        out = run_gekko(
+            bars, ledger_file, ledger_on=case != "gekko, no ledger", skip_quiet=case != "gekko, every bar"
+        )
     else:
         out = CASES[case](bars)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -99,11 +99,10 @@ def _event_one(job: tuple[GekkoConfig, str, dict[str, str], dict[str, Any]]) -> 
     return SweepResult(params, "event", metrics)
 
 
-def _sma(close: F64, n: int) -> F64:
-    """Simple moving average; NaN for the first ``n - 1`` bars."""
-    out = np.full(close.shape, np.nan)
-    if len(close) >= n:
-        csum = np.cumsum(np.concatenate(([0.0], close)))
+def _sma(csum: F64, n: int) -> F64:
+    """Simple moving average from the closes' cumulative sum ``csum`` (a leading 0); NaN for ``n - 1`` bars."""
+    out = np.full(len(csum) - 1, np.nan)
+    if len(csum) > n:
         out[n - 1 :] = (csum[n:] - csum[:-n]) / n
     return out
 
@@ -130,7 +129,8 @@ def sma_cross_vectorized(
         start_ns: signals on bars closing before this are ignored (warm-up).
     """
     close, open_ = bars.close, bars.open
-    diff = _sma(close, fast) - _sma(close, slow)
+    csum = np.cumsum(np.concatenate(([0.0], close)))
+    diff = _sma(csum, fast) - _sma(csum, slow)
     prev = np.concatenate(([np.nan], diff[:-1]))
     event = np.where((prev <= 0) & (diff > 0), 1, np.where((prev >= 0) & (diff < 0), -1, 0))
     if start_ns is not None:
