@@ -1,11 +1,13 @@
 """Paper venue throughput: orders matched per second.
 
-Two figures:
+Three figures:
 
 * ``engine`` — the pure matching engine with the paper account as its settlement: working orders
   (market, limit, stop, stop-limit mixed) matched against bars, fills booked, no venue validation;
 * ``venue`` — the full ``PaperVenue`` path: async ``submit`` (validation, funds reservation) plus
-  ``on_bar`` matching.
+  ``on_bar`` matching;
+* ``quiet`` — bars with no order working: ``on_bar`` per bar (µs), and ``skip_bars`` over the same
+  rows in chunks of 1,000 (µs per chunk, independent of its length).
 
 Run: ``.venv/bin/python benchmarks/bench_paper.py [--orders N]``.
 """
@@ -18,12 +20,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
+
 from gekko_agent.domain.bars import Bar
 from gekko_agent.domain.clock import SimClock
 from gekko_agent.domain.instruments import AssetClass, Instrument
 from gekko_agent.domain.money import Price, Quantity
 from gekko_agent.domain.orders import OrderSide, OrderType
 from gekko_agent.execution.ports import OrderRequest
+from gekko_agent.market import BarArray
 from gekko_agent.venues.paper import (
     FeeSchedule,
     FillModel,
@@ -110,6 +115,25 @@ async def bench_venue(n_orders: int, per_bar: int) -> tuple[float, int]:
     return n_orders / elapsed, fills
 
 
+def bench_quiet(n_bars: int, chunk: int = 1_000) -> tuple[float, float]:
+    """Idle bars: µs per ``on_bar`` and µs per ``skip_bars`` call of ``chunk`` rows."""
+    ns = 60 * 10**9 * np.arange(1, n_bars + 1, dtype=np.int64) + int(T0.timestamp()) * 10**9
+    price = np.full(n_bars, 100.0)
+    array = BarArray(BTC.id, 60, ns, price, price + 8, price - 8, price, np.full(n_bars, 1e9), 2, 2)
+    bars = array.to_bars()
+    venue = PaperVenue(PaperVenueConfig(instruments=(BTC,)), SimClock(T0))
+    start = time.perf_counter()
+    for b in bars:
+        venue.on_bar(b)
+    per_bar = (time.perf_counter() - start) / n_bars * 1e6
+    venue = PaperVenue(PaperVenueConfig(instruments=(BTC,)), SimClock(T0))
+    start = time.perf_counter()
+    for lo in range(0, n_bars, chunk):
+        venue.skip_bars(BTC.id, array, lo, min(n_bars, lo + chunk))
+    per_skip = (time.perf_counter() - start) / -(-n_bars // chunk) * 1e6
+    return per_bar, per_skip
+
+
 def main() -> None:
     """Print orders matched per second for the engine and the venue."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -120,6 +144,8 @@ def main() -> None:
     print(f"engine: {rate:,.0f} orders/s matched ({args.orders:,} orders, {fills:,} fills)")
     rate, fills = asyncio.run(bench_venue(args.orders, args.per_bar))
     print(f"venue:  {rate:,.0f} orders/s submitted+matched ({args.orders:,} orders, {fills:,} fills)")
+    per_bar, per_skip = bench_quiet(args.orders)
+    print(f"quiet:  on_bar {per_bar:.2f} us/bar, skip_bars {per_skip:.2f} us per 1,000 bars")
 
 
 if __name__ == "__main__":

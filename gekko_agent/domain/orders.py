@@ -46,11 +46,11 @@ class OrderSide(StrEnum):
     @property
     def sign(self) -> int:
         """+1 for buys, -1 for sells."""
-        return 1 if self is OrderSide.BUY else -1
+        return 1 if self is _BUY else -1
 
     def opposite(self) -> OrderSide:
         """The other side."""
-        return OrderSide.SELL if self is OrderSide.BUY else OrderSide.BUY
+        return _SELL if self is _BUY else _BUY
 
 
 class OrderType(StrEnum):
@@ -98,6 +98,11 @@ TERMINAL_STATES = frozenset(
 )
 _S = OrderStatus
 _LIVE = {_S.ACCEPTED, _S.PARTIALLY_FILLED, _S.PENDING_CANCEL}
+_OPEN = frozenset({*_LIVE, _S.SUBMITTED})
+_NOWHERE: frozenset[OrderStatus] = frozenset()
+# enum members read through a module global: ``OrderStatus.FILLED`` costs ~0.1 us per read
+_BUY, _SELL = OrderSide.BUY, OrderSide.SELL
+_FILLED, _PARTIALLY_FILLED = _S.FILLED, _S.PARTIALLY_FILLED
 _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     _S.NEW: frozenset({_S.SUBMITTED, _S.REJECTED}),
     # a venue may answer the submit with an immediate fill, cancel (IOC) or expiry
@@ -269,25 +274,31 @@ class Order:
     @property
     def is_open(self) -> bool:
         """True while the order may still fill at the venue."""
-        return self.status in _LIVE or self.status is OrderStatus.SUBMITTED
+        return self.status in _OPEN
 
     def transition(
         self, to: OrderStatus, ts: datetime, reason: str = "", venue_order_id: str | None = None
     ) -> Order:
         """Move to ``to`` or raise IllegalTransition."""
-        allowed = _TRANSITIONS.get(self.status, frozenset())
+        allowed = _TRANSITIONS.get(self.status, _NOWHERE)
         if to not in allowed:
             raise IllegalTransition(f"order {self.client_order_id}: {self.status} → {to} is not allowed")
-        if to is OrderStatus.FILLED and self.filled_quantity < self.intent.quantity:
+        if to is _FILLED and self.filled_quantity < self.intent.quantity:
             raise IllegalTransition(
                 f"order {self.client_order_id}: cannot be filled with {self.remaining} left"
             )
-        return dataclasses.replace(
-            self,
-            status=to,
-            reason=reason or self.reason,
-            updated_at=ts,
-            venue_order_id=venue_order_id or self.venue_order_id,
+        # Built directly, not through dataclasses.replace: this runs on every order's hot path.
+        return Order(
+            self.client_order_id,
+            self.intent,
+            to,
+            venue_order_id or self.venue_order_id,
+            self.filled_quantity,
+            self.avg_fill_price,
+            self.fees,
+            reason or self.reason,
+            ts,
+            self.fill_ids,
         )
 
     def apply_fill(self, fill: Fill) -> Order:
@@ -298,30 +309,32 @@ class Order:
             raise IllegalTransition(
                 f"fill {fill.fill_id} belongs to {fill.client_order_id}, not {self.client_order_id}"
             )
-        if fill.side is not self.side:
+        intent = self.intent
+        if fill.side is not intent.side:
             raise IllegalTransition(
-                f"fill {fill.fill_id} is a {fill.side} on {self.side} order {self.client_order_id}"
+                f"fill {fill.fill_id} is a {fill.side} on {intent.side} order {self.client_order_id}"
             )
         new_filled = self.filled_quantity + fill.quantity
-        if new_filled > self.intent.quantity:
+        if new_filled > intent.quantity:
             raise IllegalTransition(
-                f"order {self.client_order_id}: fills of {new_filled} exceed "
-                f"its quantity {self.intent.quantity}"
+                f"order {self.client_order_id}: fills of {new_filled} exceed its quantity {intent.quantity}"
             )
         prev_value = (self.avg_fill_price or ZERO) * self.filled_quantity
         avg = Price((prev_value + fill.quantity * fill.price) / new_filled)
-        to = OrderStatus.FILLED if new_filled == self.intent.quantity else OrderStatus.PARTIALLY_FILLED
-        if to not in _TRANSITIONS.get(self.status, frozenset()):
+        to = _FILLED if new_filled == intent.quantity else _PARTIALLY_FILLED
+        if to not in _TRANSITIONS.get(self.status, _NOWHERE):
             raise IllegalTransition(
                 f"order {self.client_order_id}: a fill cannot arrive in state {self.status}"
             )
-        return dataclasses.replace(
-            self,
-            status=to,
-            filled_quantity=Quantity(new_filled),
-            avg_fill_price=avg,
-            fees=(*self.fees, fill.fee),
-            updated_at=fill.ts,
-            venue_order_id=self.venue_order_id or fill.venue_order_id,
-            fill_ids=self.fill_ids | {fill.fill_id},
+        return Order(
+            self.client_order_id,
+            intent,
+            to,
+            self.venue_order_id or fill.venue_order_id,
+            Quantity(new_filled),
+            avg,
+            (*self.fees, fill.fee),
+            self.reason,
+            fill.ts,
+            self.fill_ids | {fill.fill_id},
         )

@@ -7,17 +7,19 @@ Spot crypto moves both balances (buying 1 BTC for 20,000 USD adds a position of 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from gekko_agent.domain.instruments import AssetClass, InstrumentId
 from gekko_agent.domain.money import ZERO, Currency, Money
-from gekko_agent.domain.orders import Fill
+from gekko_agent.domain.orders import Fill, OrderSide
 from gekko_agent.errors import DataNotFound
 
 __all__ = ["Portfolio", "Position"]
+
+_BUY, _SPOT = OrderSide.BUY, AssetClass.CRYPTO_SPOT  # read once: enum attribute reads are slow
+_ONE = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +74,15 @@ class Position:
                 new_avg = avg
             else:  # reversed through zero: the remainder opens at the fill price
                 new_avg = price
-        pos = dataclasses.replace(
-            self,
-            quantity=new_q,
-            avg_price=new_avg,
-            realized_pnl=self.realized_pnl + realized,
-            fees=self.fees + fee_in_quote,
+        # Built directly, not through dataclasses.replace: this runs once per fill.
+        pos = Position(
+            self.instrument_id,
+            self.quote,
+            self.asset_class,
+            new_q,
+            new_avg,
+            self.realized_pnl + realized,
+            self.fees + fee_in_quote,
         )
         return pos, realized
 
@@ -117,24 +122,29 @@ class Portfolio:
             quote: the instrument's quote currency.
             asset_class: spot (cash moves with notional) or FX (only PnL and fees move cash).
         """
-        if fill.fill_id in self.applied_fills:
+        fill_id = fill.fill_id
+        if fill_id in self.applied_fills:
             return ZERO
-        pos = self.positions.get(fill.instrument_id) or Position(fill.instrument_id, quote, asset_class)
-        fee_in_quote = fill.fee.amount if fill.fee.currency == quote else ZERO
-        signed = fill.quantity * fill.side.sign
-        new_pos, realized = pos.apply(signed, fill.price, fee_in_quote)
-        self.positions[fill.instrument_id] = new_pos
-        if asset_class is AssetClass.CRYPTO_SPOT:
-            self.cash[quote] = self.cash.get(quote, ZERO) - signed * fill.price
+        iid = fill.instrument_id
+        pos = self.positions.get(iid) or Position(iid, quote, asset_class)
+        fee = fill.fee
+        fee_in_quote = fee.amount if fee.currency == quote else ZERO
+        price = fill.price
+        signed = fill.quantity * (1 if fill.side is _BUY else -1)
+        new_pos, realized = pos.apply(signed, price, fee_in_quote)
+        self.positions[iid] = new_pos
+        cash = self.cash
+        if asset_class is _SPOT:
+            cash[quote] = cash.get(quote, ZERO) - signed * price
         else:
-            self.cash[quote] = self.cash.get(quote, ZERO) + realized
-        self.cash[fill.fee.currency] = self.cash.get(fill.fee.currency, ZERO) - fill.fee.amount
-        self.applied_fills.add(fill.fill_id)
+            cash[quote] = cash.get(quote, ZERO) + realized
+        cash[fee.currency] = cash.get(fee.currency, ZERO) - fee.amount
+        self.applied_fills.add(fill_id)
         return realized
 
     def _rate(self, currency: Currency, rates: Mapping[Currency, Decimal]) -> Decimal:
         if currency == self.account_currency:
-            return Decimal(1)
+            return _ONE
         try:
             return rates[currency]
         except KeyError:
@@ -175,15 +185,20 @@ class Portfolio:
         Raises:
             DataNotFound: a mark or a rate is missing (callers fail closed).
         """
-        total = sum((amount * self._rate(ccy, rates) for ccy, amount in self.cash.items() if amount), ZERO)
+        # Runs once per bar: the same additions in the same order as a sum() over generators, with
+        # the rate of the account currency (1) and the position values inlined.
+        own = self.account_currency
+        total = ZERO
+        for ccy, amount in self.cash.items():
+            if amount:
+                total = total + amount * (_ONE if ccy == own else self._rate(ccy, rates))
         for iid, pos in self.positions.items():
-            if not pos.quantity:
+            qty = pos.quantity
+            if not qty:
                 continue
             mark = self._mark(iid, marks)
-            value = (
-                pos.notional(mark) if pos.asset_class is AssetClass.CRYPTO_SPOT else pos.unrealized_pnl(mark)
-            )
-            total += value * self._rate(pos.quote, rates)
+            value = qty * mark if pos.asset_class is _SPOT else (mark - pos.avg_price) * qty
+            total += value * (_ONE if pos.quote == own else self._rate(pos.quote, rates))
         return total
 
     def gross_exposure(

@@ -61,6 +61,12 @@ class VenueStats:
 
 
 _TERMINAL_FROM_VENUE = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
+# enum members read through module globals: ``OrderStatus.ACCEPTED`` costs ~0.1 us per read
+_SUBMITTED, _ACCEPTED, _PENDING_CANCEL = (
+    OrderStatus.SUBMITTED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.PENDING_CANCEL,
+)
 
 
 class ExecutionEngine:
@@ -123,17 +129,18 @@ class ExecutionEngine:
         """Send an approved intent; returns the order as known after the venue's answer."""
         venue_name, venue = self._venue(intent.instrument_id)
         now = self.clock.now()
-        order = Order(new_id("gk"), intent, updated_at=now)
-        self._emit(
+        client_order_id = new_id("gk")
+        self.journal.append(
             OrderSubmitted(
                 ts=now,
                 decision_id=intent.decision_id,
-                client_order_id=order.client_order_id,
+                client_order_id=client_order_id,
                 venue=venue_name,
                 intent=intent,
             )
         )
-        order = order.transition(OrderStatus.SUBMITTED, now)
+        # the order is born ``new`` and moves to ``submitted`` at once: built in that state directly
+        order = Order(client_order_id, intent, _SUBMITTED, updated_at=now)
         self._store(order)
         self.submit_times.append(now)
         self._trim(self.submit_times)
@@ -210,18 +217,19 @@ class ExecutionEngine:
         order = self.orders.get(vo.client_order_id)
         if order is None:
             return
-        for fill in fills:
-            self.on_fill(fill)
-        order = self.orders[vo.client_order_id]
+        if fills:
+            for fill in fills:
+                self.on_fill(fill)
+            order = self.orders[vo.client_order_id]
         now = self.clock.now()
         target = vo.status
         try:
             if target in _TERMINAL_FROM_VENUE and not order.is_terminal:
                 order = order.transition(target, now, vo.reason, vo.venue_order_id)
-            elif target is OrderStatus.ACCEPTED and order.status is OrderStatus.SUBMITTED:
-                order = order.transition(OrderStatus.ACCEPTED, now, venue_order_id=vo.venue_order_id)
-            elif target is OrderStatus.PENDING_CANCEL and order.status not in (OrderStatus.PENDING_CANCEL,):
-                order = order.transition(OrderStatus.PENDING_CANCEL, now)
+            elif target is _ACCEPTED and order.status is _SUBMITTED:
+                order = order.transition(_ACCEPTED, now, venue_order_id=vo.venue_order_id)
+            elif target is _PENDING_CANCEL and order.status is not _PENDING_CANCEL:
+                order = order.transition(_PENDING_CANCEL, now)
             else:
                 return
         except IllegalTransition as exc:
@@ -241,13 +249,14 @@ class ExecutionEngine:
 
     def on_fill(self, fill: Fill) -> bool:
         """Book one fill (idempotent by fill id); returns True when it was new."""
-        if fill.fill_id in self.portfolio.applied_fills:
+        portfolio = self.portfolio
+        if fill.fill_id in portfolio.applied_fills:
             return False
         inst = self.instruments[fill.instrument_id]
         order = self.orders.get(fill.client_order_id)
         decision = order.intent.decision_id if order else None
-        self._emit(OrderFilled(ts=fill.ts, decision_id=decision, fill=fill))
-        self.portfolio.apply_fill(fill, inst.quote, inst.asset_class)
+        self.journal.append(OrderFilled(ts=fill.ts, decision_id=decision, fill=fill))
+        portfolio.apply_fill(fill, inst.quote, inst.asset_class)
         self.fill_count += 1
         if order is not None:
             try:
@@ -292,11 +301,12 @@ class ExecutionEngine:
         return self.orders[client_order_id]
 
     def _store(self, order: Order) -> None:
-        self.orders[order.client_order_id] = order
+        cid = order.client_order_id
+        self.orders[cid] = order
         if order.is_open:
-            self._open[order.client_order_id] = order
+            self._open[cid] = order
         else:
-            self._open.pop(order.client_order_id, None)
+            self._open.pop(cid, None)
 
     def open_orders(self) -> list[Order]:
         """Orders that may still fill (kept incrementally: cost grows with open orders, not history)."""

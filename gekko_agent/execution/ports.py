@@ -128,17 +128,17 @@ class OrderRequest:
     def from_order(cls, order: Order, post_only: bool = False) -> OrderRequest:
         """The request that places ``order`` (its intent, keyed by its client order id)."""
         i = order.intent
-        return cls(
-            client_order_id=order.client_order_id,
-            instrument_id=i.instrument_id,
-            side=i.side,
-            quantity=i.quantity,
-            order_type=i.order_type,
-            limit_price=i.limit_price,
-            stop_price=i.stop_price,
-            time_in_force=i.time_in_force,
-            reduce_only=i.reduce_only,
-            post_only=post_only,
+        return cls(  # positional: this runs once per order
+            order.client_order_id,
+            i.instrument_id,
+            i.side,
+            i.quantity,
+            i.order_type,
+            i.limit_price,
+            i.stop_price,
+            i.time_in_force,
+            i.reduce_only,
+            post_only,
         )
 
 

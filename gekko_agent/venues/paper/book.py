@@ -10,17 +10,21 @@ taker walks the levels; what does not fit stays working for the next quote.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from gekko_agent.domain.bars import Bar
-from gekko_agent.domain.instruments import Instrument
+from gekko_agent.domain.instruments import Instrument, InstrumentId
 from gekko_agent.domain.money import Price, Quantity, round_to_step
 from gekko_agent.domain.orders import OrderSide
 from gekko_agent.errors import InvalidInput
 from gekko_agent.execution.ports import BookLevel, OrderBook, Quote
 from gekko_agent.venues.paper.costs import BPS
+
+if TYPE_CHECKING:
+    from gekko_agent.market.bararray import BarArray
 
 __all__ = ["BookDepth", "Level", "MarketState"]
 
@@ -61,49 +65,203 @@ class BookDepth:
         return out
 
 
-@dataclass(slots=True)
+_HISTORY = 5000
+"""Recent bars kept per instrument."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class _Span:
+    """Rows ``lo..hi-1`` of a :class:`BarArray`, relabelled ``iid``, not yet turned into bars."""
+
+    __slots__ = ("array", "hi", "iid", "lo")
+
+    def __init__(self, iid: InstrumentId, array: BarArray, lo: int, hi: int) -> None:
+        self.iid = iid
+        self.array = array
+        self.lo = lo
+        self.hi = hi
+
+    def bars(self) -> list[Bar]:
+        """The rows as bars, built exactly as the replay feed builds them."""
+        a, lo, hi, iid = self.array, self.lo, self.hi, self.iid
+        price = f"{{:.{a.price_decimals}f}}".format
+        vol = f"{{:.{a.volume_decimals}f}}".format
+        interval = a.interval
+        cols = zip(
+            (a.ts[lo:hi] // 1000).tolist(),
+            a.open[lo:hi].tolist(),
+            a.high[lo:hi].tolist(),
+            a.low[lo:hi].tolist(),
+            a.close[lo:hi].tolist(),
+            a.volume[lo:hi].tolist(),
+            strict=True,
+        )
+        return [
+            Bar(
+                iid,
+                _EPOCH + _MICROSECOND * t,
+                Decimal(price(o)),
+                Decimal(price(h)),
+                Decimal(price(low)),
+                Decimal(price(c)),
+                Decimal(vol(v)),
+                interval,
+            )
+            for t, o, h, low, c, v in cols
+        ]
+
+
+def _row(iid: InstrumentId, a: BarArray, i: int) -> Bar:
+    """Row ``i`` of ``a`` as the replay feed builds it (as :meth:`_Span.bars` does, for one row)."""
+    price = f"{{:.{a.price_decimals}f}}".format
+    return Bar(
+        iid,
+        _EPOCH + _MICROSECOND * (int(a.ts[i]) // 1000),
+        Decimal(price(float(a.open[i]))),
+        Decimal(price(float(a.high[i]))),
+        Decimal(price(float(a.low[i]))),
+        Decimal(price(float(a.close[i]))),
+        Decimal(f"{float(a.volume[i]):.{a.volume_decimals}f}"),
+        a.interval,
+    )
+
+
 class MarketState:
     """Mutable market data for one instrument, owned by the paper venue.
+
+    Bars are cheap to record: the quote a bar's close stands in for is built only when someone
+    reads :attr:`quote`, and rows skipped with :meth:`skip` stay rows of their array until
+    :attr:`bars` (or :meth:`history`) is read.
+
+    Args:
+        instrument: the instrument.
 
     Attributes:
         instrument: the instrument.
         last: last trade or close price.
         last_ts: time of the last market event.
-        quote: the last quote (or a bar's close standing in for one) for reads.
         matchable: the last event was a quote, so orders can execute against it right now.
-        bars: recent bars, oldest first.
     """
 
-    instrument: Instrument
-    last: Decimal | None = None
-    last_ts: datetime | None = None
-    quote: Quote | None = None
-    matchable: bool = False
-    bars: deque[Bar] = field(default_factory=lambda: deque(maxlen=5000))
+    __slots__ = (
+        "_bars",
+        "_close",
+        "_iid",
+        "_lazy",
+        "_lazy_count",
+        "_quote",
+        "instrument",
+        "last",
+        "last_ts",
+        "matchable",
+    )
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self._iid = instrument.id
+        self.last: Decimal | None = None
+        self.last_ts: datetime | None = None
+        self.matchable = False
+        self._quote: Quote | None = None
+        self._close: Bar | None = None  # the bar whose close is the quote, until it is built
+        self._bars: deque[Bar] = deque(maxlen=_HISTORY)
+        # once rows are skipped, newer history waits here (bars and spans) until it is read
+        self._lazy: deque[Bar | _Span] = deque()
+        self._lazy_count = 0
+
+    @property
+    def quote(self) -> Quote | None:
+        """The last quote (or a bar's close standing in for one) for reads."""
+        q = self._quote
+        if q is None:
+            bar = self._close
+            if bar is None:
+                return None
+            close = Price(bar.close)
+            q = self._quote = Quote(self._iid, close, close, close, bar.ts)
+            self._close = None
+        return q
+
+    @property
+    def bars(self) -> deque[Bar]:
+        """Recent bars (at most 5000), oldest first."""
+        lazy = self._lazy
+        if lazy:
+            bars = self._bars
+            for item in lazy:
+                if isinstance(item, _Span):
+                    bars.extend(item.bars())
+                else:
+                    bars.append(item)
+            lazy.clear()
+            self._lazy_count = 0
+        return self._bars
 
     def on_bar(self, bar: Bar) -> None:
         """Record a closed bar; bars are not quotes, so nothing executes against the close."""
-        self.bars.append(bar)
+        if self._lazy:
+            self._lazy.append(bar)
+            self._lazy_count += 1
+            if self._lazy_count > _HISTORY:
+                self._trim()
+        else:
+            self._bars.append(bar)
         self.last = bar.close
         self.last_ts = bar.ts
-        close = Price(bar.close)
-        self.quote = Quote(self.instrument.id, close, close, close, bar.ts)
+        self._close = bar
+        self._quote = None
         self.matchable = False
+
+    def skip(self, array: BarArray, lo: int, hi: int) -> None:
+        """Record rows ``lo..hi-1`` of ``array`` (``hi > lo``) exactly as :meth:`on_bar` would, in O(1).
+
+        Only the last row becomes a :class:`Bar` now (it is the last price and the quote); the
+        others become bars labelled with this market's instrument id when :attr:`bars` is read.
+        """
+        last = _row(self._iid, array, hi - 1)
+        if hi - 1 > lo:
+            start = max(lo, hi - _HISTORY)  # with the last row, older ones would fall out of the history
+            self._lazy.append(_Span(self._iid, array, start, hi - 1))
+            self._lazy_count += hi - 1 - start
+        self.on_bar(last)
+
+    def _trim(self) -> None:
+        """Keep at most 5000 bars: drop the oldest lazy items, shorten the oldest span."""
+        lazy = self._lazy
+        self._bars.clear()  # called only with more than 5000 lazy bars: they push every older one out
+        while self._lazy_count > _HISTORY:
+            head = lazy[0]
+            excess = self._lazy_count - _HISTORY
+            if isinstance(head, _Span):
+                size = head.hi - head.lo
+                if size <= excess:
+                    lazy.popleft()
+                    self._lazy_count -= size
+                else:
+                    head.lo += excess
+                    self._lazy_count -= excess
+            else:
+                lazy.popleft()
+                self._lazy_count -= 1
 
     def on_quote(self, quote: Quote) -> None:
         """Record a quote; resting and arriving orders may execute against it."""
         if quote.bid > quote.ask:
             raise InvalidInput(f"{quote.instrument_id}: crossed quote {quote.bid} > {quote.ask}")
-        self.quote = quote
+        self._quote = quote
+        self._close = None
         self.last = quote.last
         self.last_ts = quote.ts
         self.matchable = True
 
     def reference_price(self, side: OrderSide) -> Decimal | None:
         """The price a taker on ``side`` would expect now (ask for buys, bid for sells), if known."""
-        if self.quote is None:
+        q = self.quote
+        if q is None:
             return self.last
-        return self.quote.ask if side is OrderSide.BUY else self.quote.bid
+        return q.ask if side is OrderSide.BUY else q.bid
 
     def book(self, depth: BookDepth | None, count: int) -> OrderBook | None:
         """A synthetic snapshot of ``count`` levels per side, None before any data."""
@@ -116,7 +274,7 @@ class MarketState:
         def levels(side: OrderSide) -> tuple[BookLevel, ...]:
             return tuple(BookLevel(Price(p), Quantity(s)) for p, s in shape.side(side, q, tick, count))
 
-        return OrderBook(self.instrument.id, levels(OrderSide.SELL), levels(OrderSide.BUY), q.ts)
+        return OrderBook(self._iid, levels(OrderSide.SELL), levels(OrderSide.BUY), q.ts)
 
     def history(self, interval: int, since: datetime | None, limit: int) -> tuple[Bar, ...]:
         """Recorded bars of ``interval`` seconds opening at or after ``since``, oldest first."""

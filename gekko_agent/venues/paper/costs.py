@@ -34,6 +34,7 @@ __all__ = [
 
 BPS = Decimal(10_000)
 _NOISE_STEPS = 1_000
+_NO_BPS = Decimal(0)
 
 
 def apply_bps(price: Decimal, bps: Decimal, side: OrderSide) -> Decimal:
@@ -102,7 +103,7 @@ class NoSlippage:
 
 def _noise(noise_bps: Decimal, rng: random.Random) -> Decimal:
     if not noise_bps:
-        return Decimal(0)
+        return _NO_BPS
     return noise_bps * rng.randrange(_NOISE_STEPS + 1) / _NOISE_STEPS
 
 

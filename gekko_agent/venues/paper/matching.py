@@ -45,7 +45,13 @@ from gekko_agent.venues.paper.orders import WorkingOrder
 __all__ = ["FillModel", "MatchingEngine", "Settlement"]
 
 _MARKETISH = (OrderType.MARKET, OrderType.STOP)
+_STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
 _IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+# enum members read through module globals: ``OrderSide.BUY`` costs ~0.1 us per read
+_BUY, _STOP = OrderSide.BUY, OrderType.STOP
+_DAY, _FOK = TimeInForce.DAY, TimeInForce.FOK
+_FILLED, _PARTIALLY_FILLED = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
+_TAKER, _MAKER = Liquidity.TAKER, Liquidity.MAKER
 
 
 class Settlement(Protocol):
@@ -112,6 +118,10 @@ class MatchingEngine:
         """Put an accepted order on the book."""
         self._working.setdefault(order.instrument_id, []).append(order)
 
+    def has_working(self, iid: str) -> bool:
+        """True when an order works on ``iid`` (a bar or quote of it may then fill something)."""
+        return bool(self._working.get(iid))
+
     def working(self, iid: str | None = None) -> list[WorkingOrder]:
         """Working orders, for one instrument or all, in time priority."""
         if iid is not None:
@@ -151,34 +161,30 @@ class MatchingEngine:
         order.filled += qty
         order.notional += qty * price
         order.updated_at = ts
-        order.status = OrderStatus.FILLED if order.filled == order.quantity else OrderStatus.PARTIALLY_FILLED
+        order.status = _FILLED if order.filled == order.quantity else _PARTIALLY_FILLED
         return self._settlement.settle(order, qty, price, liq, ts)
 
     def _taker_price(
         self, order: WorkingOrder, ref: Decimal, qty: Decimal, volume: Decimal | None
     ) -> Decimal:
         price = apply_bps(ref, self._slippage.bps(qty, volume, self._rng), order.side)
-        if order.limit_price is not None and order.order_type is not OrderType.STOP:
-            price = (
-                min(price, order.limit_price)
-                if order.side is OrderSide.BUY
-                else max(price, order.limit_price)
-            )
+        if order.limit_price is not None and order.order_type is not _STOP:
+            price = min(price, order.limit_price) if order.side is _BUY else max(price, order.limit_price)
         return price
 
     def _after_event(self, order: WorkingOrder, ts: datetime) -> None:
         """Apply time in force once an order has had its chance on an event."""
         order.rested = True
-        if order.status is OrderStatus.FILLED:
-            self._finish(order, OrderStatus.FILLED, ts, "")
+        if order.status is _FILLED:
+            self._finish(order, _FILLED, ts, "")
         elif order.tif in _IMMEDIATE:
-            why = "fok_not_fillable" if order.tif is TimeInForce.FOK else "ioc_remainder"
+            why = "fok_not_fillable" if order.tif is _FOK else "ioc_remainder"
             self._finish(order, OrderStatus.EXPIRED, ts, why)
         elif order.funds_capped:
             self._finish(order, OrderStatus.CANCELED, ts, RejectReason.INSUFFICIENT_FUNDS.value)
 
     def _expire_day(self, order: WorkingOrder, ts: datetime) -> bool:
-        if order.tif is TimeInForce.DAY and ts.date() > order.created_at.date():
+        if order.tif is _DAY and ts.date() > order.created_at.date():
             self._finish(order, OrderStatus.EXPIRED, ts, "day_ended")
             return True
         return False
@@ -187,12 +193,12 @@ class MatchingEngine:
         """The stop's trigger price on a bar (or quote, with open = high = low), None if untouched."""
         stop = order.stop_price
         assert stop is not None
-        if order.side is OrderSide.BUY:
+        if order.side is _BUY:
             return open_ if open_ >= stop else (stop if high >= stop else None)
         return open_ if open_ <= stop else (stop if low <= stop else None)
 
     def _fok_blocked(self, order: WorkingOrder, available: Decimal, price: Decimal) -> bool:
-        if order.tif is not TimeInForce.FOK or order.rested:
+        if order.tif is not _FOK or order.rested:
             return False
         need = order.quantity - order.filled
         return available < need or self._settlement.capacity(order, price) < need
@@ -233,19 +239,19 @@ class MatchingEngine:
                 continue
             fill_ts = max(ts, order.active_at)
             ref: Decimal | None = None
-            liq = Liquidity.TAKER
-            if order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT) and not order.triggered:
+            liq = _TAKER
+            if order.order_type in _STOPS and not order.triggered:
                 trig = self._trigger(order, o, h, lo)
                 if trig is None:
                     order.rested = True
                     continue
                 order.triggered = True
-                if order.order_type is OrderType.STOP:
+                if order.order_type is _STOP:
                     ref = trig
                 else:
                     lim = order.limit_price
                     assert lim is not None
-                    crosses = trig <= lim if order.side is OrderSide.BUY else trig >= lim
+                    crosses = trig <= lim if order.side is _BUY else trig >= lim
                     ref = trig if crosses else None
                     order.rested = not crosses
             elif order.order_type in _MARKETISH:
@@ -253,7 +259,7 @@ class MatchingEngine:
             else:
                 lim = order.limit_price
                 assert lim is not None
-                buy = order.side is OrderSide.BUY
+                buy = order.side is _BUY
                 if not order.rested and (o <= lim if buy else o >= lim):
                     if order.post_only:
                         self._finish(
@@ -264,14 +270,14 @@ class MatchingEngine:
                 elif order.tif not in _IMMEDIATE and (
                     (lo < lim or (touch and lo <= lim)) if buy else (h > lim or (touch and h >= lim))
                 ):
-                    ref, liq = lim, Liquidity.MAKER
+                    ref, liq = lim, _MAKER
             if ref is not None:
                 want = (
                     order.quantity - order.filled
                     if room is None
                     else min(room, order.quantity - order.filled)
                 )
-                price = ref if liq is Liquidity.MAKER else self._taker_price(order, ref, want, v)
+                price = ref if liq is _MAKER else self._taker_price(order, ref, want, v)
                 if not self._fok_blocked(order, want, price):
                     fill = self._fill(order, want, price, liq, fill_ts)
                     if fill is not None:
@@ -297,17 +303,17 @@ class MatchingEngine:
         for order in book:
             if order.active_at > ts or self._expire_day(order, ts):
                 continue
-            buy = order.side is OrderSide.BUY
+            buy = order.side is _BUY
             touch_px = quote.ask if buy else quote.bid
-            liq = Liquidity.TAKER
+            liq = _TAKER
             limit = order.limit_price
-            if order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT) and not order.triggered:
+            if order.order_type in _STOPS and not order.triggered:
                 if self._trigger(order, touch_px, touch_px, touch_px) is None:
                     order.rested = True
                     continue
                 order.triggered = True
                 order.rested = False
-            if order.order_type is OrderType.STOP:
+            if order.order_type is _STOP:
                 limit = None
             elif limit is not None:
                 crosses = touch_px <= limit if buy else touch_px >= limit
@@ -322,14 +328,14 @@ class MatchingEngine:
                     through = touch_px < limit if buy else touch_px > limit
                     if not (through or (self._model.touch_fills and crosses)):
                         continue
-                    liq = Liquidity.MAKER
+                    liq = _MAKER
             levels = self._levels(order, quote, tick, limit)
             if not self._fok_blocked(order, sum((q for _, q in levels), ZERO), touch_px):
                 for px, size in levels:
-                    if order.status is OrderStatus.FILLED:
+                    if order.status is _FILLED:
                         break
-                    price = limit if liq is Liquidity.MAKER and limit is not None else px
-                    if liq is Liquidity.TAKER:
+                    price = limit if liq is _MAKER and limit is not None else px
+                    if liq is _TAKER:
                         price = self._taker_price(order, px, min(size, order.quantity - order.filled), None)
                     fill = self._fill(order, size, price, liq, ts)
                     if fill is None:
@@ -341,11 +347,11 @@ class MatchingEngine:
     def _levels(self, order: WorkingOrder, quote: Quote, tick: Decimal, limit: Decimal | None) -> list[Level]:
         depth = self._model.depth
         if depth is None:
-            best = quote.ask if order.side is OrderSide.BUY else quote.bid
+            best = quote.ask if order.side is _BUY else quote.bid
             return [(best, order.quantity - order.filled)]
         levels = depth.side(order.side, quote, tick)
         if limit is None:
             return levels
-        if order.side is OrderSide.BUY:
+        if order.side is _BUY:
             return [(p, q) for p, q in levels if p <= limit]
         return [(p, q) for p, q in levels if p >= limit]

@@ -16,6 +16,8 @@ from gekko_agent.execution.ports import OrderRequest, RejectReason, VenueOrder
 
 __all__ = ["WorkingOrder"]
 
+_ACCEPTED = OrderStatus.ACCEPTED  # read once: enum attribute reads cost ~0.1 us
+
 
 class WorkingOrder:
     """One order inside the paper venue.
@@ -72,7 +74,7 @@ class WorkingOrder:
         self.created_at = created_at
         self.active_at = active_at
         self.updated_at = created_at
-        self.status = OrderStatus.ACCEPTED
+        self.status = _ACCEPTED
         self.filled: Decimal = ZERO
         self.notional: Decimal = ZERO
         self.reason = ""
@@ -96,21 +98,21 @@ class WorkingOrder:
     def snapshot(self) -> VenueOrder:
         """The frozen view reported to callers."""
         avg = Price(self.notional / self.filled) if self.filled else None
-        return VenueOrder(
-            client_order_id=self.client_order_id,
-            venue_order_id=self.venue_order_id,
-            instrument_id=self.instrument_id,
-            side=self.side,
-            order_type=self.order_type,
-            quantity=Quantity(self.quantity),
-            filled_quantity=Quantity(self.filled),
-            avg_fill_price=avg,
-            status=self.status,
-            limit_price=self.request.limit_price,
-            stop_price=self.request.stop_price,
-            time_in_force=self.tif,
-            reject_reason=self.reject_reason,
-            reason=self.reason,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
+        return VenueOrder(  # positional: this runs at least once per order
+            self.client_order_id,
+            self.venue_order_id,
+            self.instrument_id,
+            self.side,
+            self.order_type,
+            Quantity(self.quantity),
+            Quantity(self.filled),
+            avg,
+            self.status,
+            self.request.limit_price,
+            self.request.stop_price,
+            self.tif,
+            self.reject_reason,
+            self.reason,
+            self.created_at,
+            self.updated_at,
         )
