@@ -90,17 +90,18 @@ class StagedReturns(RollingReturns):
     def _fold_segment(self, rows: np.ndarray) -> None:
         lo, hi, m = self._lo, self._hi, rows.shape[0]
         self._buf[hi : hi + m] = rows
-        count, pops, order, signs = hi - lo, 0, [], []
-        for j in range(m):  # the deltas in push order: +row, then -oldest once over capacity
-            order.append(hi + j)
-            signs.append(1.0)
-            if count + j + 1 - pops > self.capacity:
-                order.append(lo + pops)
-                signs.append(-1.0)
-                pops += 1
-        if self._sum.shape[0] == 1:  # one factor: the same float additions, without numpy calls
-            self._fold_one(order, signs)
+        count = hi - lo
+        if rows.shape[1] == 1:
+            pops = self._fold_one(rows[:, 0].tolist(), self._buf[lo : lo + m, 0].tolist(), count)
         else:
+            pops, order, signs = 0, [], []
+            for j in range(m):  # the deltas in push order: +row, then -oldest once over capacity
+                order.append(hi + j)
+                signs.append(1.0)
+                if count + j + 1 - pops > self.capacity:
+                    order.append(lo + pops)
+                    signs.append(-1.0)
+                    pops += 1
             x = self._buf[order]
             sign = np.asarray(signs)[:, None]
             sums = np.add.accumulate(np.concatenate((self._sum[None, :], x * sign)), axis=0)
@@ -116,17 +117,26 @@ class StagedReturns(RollingReturns):
             self._sum = arr.sum(axis=0)
             self._cross = arr.T @ arr
 
-    def _fold_one(self, order: list[int], signs: list[float]) -> None:
-        """The running sums of a one-factor window after the deltas ``order``/``signs``.
+    def _fold_one(self, new: list[float], oldest: list[float], count: int) -> int:
+        """The running sums of a one-factor window after adding ``new``; returns the rows dropped.
 
-        Each step is the float operation the numpy path's sequential ``np.add.accumulate`` does:
-        ``acc + x * sign`` and ``acc + x * x * sign`` (a sign of ±1 only flips the sign, exactly).
+        ``oldest`` are the window's first rows (as many as ``new``, read after ``new`` was written),
+        the ones dropped once over capacity. Each step is the float operation the numpy path's
+        sequential ``np.add.accumulate`` does: ``acc + x * 1.0``, ``acc + x * x * 1.0`` for a row
+        added and ``acc + x * -1.0``, ``acc + x * x * -1.0`` for a row dropped.
         """
         total, cross = float(self._sum[0]), float(self._cross[0, 0])
-        for x, sign in zip(self._buf[order, 0].tolist(), signs, strict=True):
-            total += x * sign
-            cross += x * x * sign
+        cap, pops = self.capacity, 0
+        for j, x in enumerate(new):
+            total += x
+            cross += x * x
+            if count + j + 1 - pops > cap:
+                y = oldest[pops]
+                total += -y
+                cross += -(y * y)
+                pops += 1
         self._sum, self._cross = np.array([total]), np.array([[cross]])
+        return pops
 
     def __len__(self) -> int:
         if self._staged_n:
@@ -205,7 +215,7 @@ class MarketBook:
         ):
             self._sample(close_ts)
 
-    def skip(self, iid: InstrumentId, closes: np.ndarray, last: Decimal, last_ts: datetime) -> None:
+    def skip(self, iid: InstrumentId, closes: Sequence[float], last: Decimal, last_ts: datetime) -> None:
         """What :meth:`on_bar` would leave after one bar per close of ``closes`` (the backtest fast path).
 
         Only for a book of one instrument quoted in the account currency whose bars are at least
@@ -219,14 +229,16 @@ class MarketBook:
         prev = self._last_values
         if self.factors != (iid,) or self.instruments[iid].quote != self.account_currency or prev is None:
             raise InvalidInput(f"MarketBook.skip: needs a sampled one-instrument book of {iid}")
-        if not len(closes):
+        if not closes:
             return
         self.market[iid] = MarketData(last=last, last_ts=last_ts)
-        before = np.concatenate(([prev[0]], closes[:-1]))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rows = np.where(before != 0.0, closes / before - 1.0, 0.0)
-        self.returns.stage_many(rows[:, None])
-        self._last_values = [float(closes[-1])]
+        p = prev[0]
+        rows: list[float] = []
+        for v in closes:  # _sample's arithmetic, row by row
+            rows.append((v / p - 1.0) if p else 0.0)
+            p = v
+        self.returns.stage_many(np.array(rows)[:, None])
+        self._last_values = [closes[-1]]
         self._last_sample = last_ts
 
     def _sample(self, ts: datetime) -> None:

@@ -199,8 +199,7 @@ class QuietReplay:
         eq = t.equity
         if not t.machine.quiet or any(s.consecutive_errors for s in t.execution.stats.values()):
             return None
-        working = getattr(self.venue, "has_working", None)  # TEMP until the venue has it
-        if t.execution.open_orders() or (working is not None and working(self.iid)):
+        if t.execution.open_orders() or self.venue.has_working(self.iid):
             return None
         mark_above, last = t._mark_above, t.book.market.get(self.iid)
         if eq.now is None or eq.day_start is None or eq.peak is None or mark_above is None or last is None:
@@ -233,24 +232,12 @@ class QuietReplay:
     def _skip(self, i: int, j: int) -> None:
         """Leave the state the full path would leave after quiet rows ``i`` .. ``j - 1``."""
         t, bars, iid = self.trader, self.bars, self.iid
-        skip = getattr(self.venue, "skip_bars", None)
-        if skip is not None:
-            skip(iid, bars, i, j)
-        else:  # pragma: no cover - until the paper venue records skipped bars lazily
-            for r in range(i, j):
-                row = (
-                    self.bars.open[r],
-                    self.bars.high[r],
-                    self.bars.low[r],
-                    self.bars.close[r],
-                    self.bars.volume[r],
-                )
-                self.venue.on_bar(self._bar(int(self.bars.ts[r]) // 1000, *map(float, row)))
+        self.venue.skip_bars(iid, bars, i, j)
         last_ts = _EPOCH + timedelta(microseconds=int(self._close_ns[j - 1]) // 1000)
         self.system.clock.advance_to(last_ts)
-        closes = bars.close[i:j]
+        closes = bars.close[i:j].tolist()
         price = self._price
-        t.book.skip(iid, closes, Decimal(price(float(closes[-1]))), last_ts)
+        t.book.skip(iid, closes, Decimal(price(closes[-1])), last_ts)
         portfolio, rates = t.execution.portfolio, t.book.rates()
 
         def value(close: float) -> Decimal:
@@ -258,13 +245,15 @@ class QuietReplay:
 
         pos = portfolio.positions.get(iid)
         q = pos.quantity if pos is not None else Decimal(0)
-        now = value(float(closes[-1]))
-        high = now if not q else value(float(closes.max() if q > 0 else closes.min()))
-        t.equity.advance(now, high, self._samples(i, j, value))
+        now = value(closes[-1])
+        high = now if not q else value(max(closes) if q > 0 else min(closes))
+        t.equity.advance(now, high, self._samples(i, j, closes, value))
         t.stats.bars += j - i
         self.skipped += j - i
 
-    def _samples(self, i: int, j: int, value: Callable[[float], Decimal]) -> list[tuple[datetime, Decimal]]:
+    def _samples(
+        self, i: int, j: int, closes: list[float], value: Callable[[float], Decimal]
+    ) -> list[tuple[datetime, Decimal]]:
         """The equity-curve points rows ``i`` .. ``j - 1`` add: :meth:`EquityMarks.update` adds one
         once a close is ``sample_seconds`` or more after the last point (times compared in µs)."""
         eq = self.trader.equity
@@ -279,7 +268,7 @@ class QuietReplay:
                 if k >= n:
                     break
             t = closes_us[k]
-            out.append((_EPOCH + _MICRO * t, value(float(self.bars.close[i + k]))))
+            out.append((_EPOCH + _MICRO * t, value(closes[k])))
             due = t + step
             k += 1
         return out

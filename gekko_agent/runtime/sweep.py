@@ -100,7 +100,7 @@ def _event_one(job: tuple[GekkoConfig, str, dict[str, str], dict[str, Any]]) -> 
 
 
 def _sma(csum: F64, n: int) -> F64:
-    """Simple moving average from the closes' cumulative sum ``csum`` (a leading 0); NaN for ``n - 1`` bars."""
+    """Simple moving average from the cumulative sum ``csum`` (leading 0) of closes; NaN for n - 1 bars."""
     out = np.full(len(csum) - 1, np.nan)
     if len(csum) > n:
         out[n - 1 :] = (csum[n:] - csum[:-n]) / n
