@@ -10,18 +10,18 @@ state the full path would have left:
 
 * every bar still goes to the strategy: a :class:`~gekko_agent.agent.strategy.SteppedStrategy`
   ``observe`` s plain floats equal to the Decimal bar's, in order, and says when it may act;
-* a bar is quiet while no order works, the breakers are untripped, the venues are healthy, equity is
-  known and, estimated in float from the position, stays inside a band: below the level that
-  journals a new peak (``Trader._mark_above``) and above half of every loss breaker's first level
-  (measured from the highest peak the band allows), with a relative margin of 1e-9, and the bar
-  closes on the same UTC day as the last mark;
+* a bar is quiet while no order works and its equity, estimated in float from the one position,
+  stays inside :meth:`Trader.quiet_band <gekko_agent.runtime.trader.Trader.quiet_band>` (breakers
+  untripped, venues healthy, equity known, below the level that journals a new peak and above half
+  of every loss breaker's first level, with a relative margin of 1e-9) and it closes on the same
+  UTC day as the last mark;
 * the first bar that is not quiet, or that the strategy may act on, takes the full path (told, when
   the strategy has already observed it, to ask only for the decision); so do all bars while orders
   work. Intents, risk checks, orders, fills and every journaled event are the full path's own.
 
 What the quiet bars leave behind is applied in one step per run: the venue's last bar (recorded
 lazily, :meth:`PaperVenue.skip_bars`), the clock, the book's last price and VaR return rows
-(vectorised with the same float arithmetic), and the equity marks: the last value, the peak (from
+(the same float arithmetic, row by row), and the equity marks: the last value, the peak (from
 the highest or lowest close, equity being monotone in the one price) and the curve samples, each
 valued by the same :meth:`Portfolio.equity` call the full path makes.
 
@@ -35,6 +35,7 @@ floats of the Decimals the feed would build (checked once per run); otherwise
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -49,15 +50,10 @@ from gekko_agent.runtime.trader import SteppedBrain, Trader
 from gekko_agent.runtime.wiring import System
 from gekko_agent.venues.paper import PaperVenue
 
-__all__ = ["MARGIN", "QuietReplay"]
-
-MARGIN = 1e-9
-"""Relative margin kept between a float equity estimate and a level where the engine must look."""
+__all__ = ["QuietReplay"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 8192
-_DAY_NS = 86_400 * 1_000_000_000
-_EPOCH_ORDINAL = _EPOCH.toordinal()
 _MICRO = timedelta(microseconds=1)
 
 
@@ -194,37 +190,25 @@ class QuietReplay:
     # -- quiet bars ------------------------------------------------------------------------------
 
     def _band(self) -> tuple[float, float, int] | None:
-        """(lowest, highest) quiet close and the first close time of the next UTC day; None: none."""
-        t = self.trader
-        eq = t.equity
-        if not t.machine.quiet or any(s.consecutive_errors for s in t.execution.stats.values()):
+        """(lowest, highest) quiet close and the first close time of the next UTC day; None: none.
+
+        :meth:`Trader.quiet_band`'s equity band as closes: equity moves with the one position.
+        """
+        band = self.trader.quiet_band()
+        last = self.trader.book.market.get(self.iid)
+        if band is None or last is None or last.last is None or self.venue.has_working(self.iid):
             return None
-        if t.execution.open_orders() or self.venue.has_working(self.iid):
-            return None
-        mark_above, last = t._mark_above, t.book.market.get(self.iid)
-        if eq.now is None or eq.day_start is None or eq.peak is None or mark_above is None or last is None:
-            return None
-        if eq.day != t._marked_day or eq.not_before is not None or eq.now <= 0 or eq.day is None:
-            return None
-        upper = float(mark_above)
-        lower = -np.inf
-        limits = t.risk.limits
-        highest_peak = max(eq.peak, mark_above)  # the peak cannot pass mark_above on a quiet bar
-        for br, ref in ((limits.daily_loss, eq.day_start), (limits.drawdown, highest_peak)):
-            levels = [float(x) for x in (br.reduce_at, br.halt_at) if x is not None]
-            if br.enabled and levels and ref:
-                lower = max(lower, float(ref) * (1.0 - min(levels) / 2.0))
-        upper *= 1.0 - MARGIN
-        lower = lower * (1.0 + MARGIN) if np.isfinite(lower) else lower
-        now = float(eq.now)
-        pos = t.execution.portfolio.positions.get(self.iid)
-        slope = float(pos.quantity) if pos is not None else 0.0
-        day_end = (eq.day + 1 - _EPOCH_ORDINAL) * _DAY_NS
+        lower, upper, day_end = band
+        eq = self.trader.equity.now
+        assert eq is not None  # quiet_band promises it
+        now = float(eq)
         if not lower < now < upper:
             return None
+        pos = self.trader.execution.portfolio.positions.get(self.iid)
+        slope = float(pos.quantity) if pos is not None else 0.0
         if slope == 0.0:
-            return -np.inf, np.inf, day_end
-        c0 = float(last.last) if last.last is not None else 0.0
+            return -math.inf, math.inf, day_end
+        c0 = float(last.last)
         a, b = c0 + (lower - now) / slope, c0 + (upper - now) / slope
         lo, hi = (a, b) if slope > 0 else (b, a)
         return (lo, hi, day_end) if lo < hi else None

@@ -7,6 +7,7 @@ Backtest, paper and live differ only in the clock, the feed and the venues wired
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ from gekko_agent.runtime.marks import EquityMarks, MarketBook, portfolio_snapsho
 __all__ = [
     "BAND_MARGIN",
     "MARK_STEP",
+    "QUIET_MARGIN",
     "Brain",
     "CancelOutcome",
     "CancellingBrain",
@@ -61,10 +63,20 @@ BAND_MARGIN = 1e-3
 """How close (as a fraction of equity) an estimated loss may come to a breaker level before the
 breakers are evaluated exactly on every bar."""
 
+QUIET_MARGIN = 1e-9
+"""Relative margin :meth:`Trader.quiet_band` keeps between its ends and the levels they stand for."""
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+_DAY_NS = 86_400 * 1_000_000_000
+
 MARK_STEP = Decimal("0.0005")
 """A new equity peak is journaled (``EquityMarked``) once it is this fraction above the last one
 journaled; a new UTC day is journaled at once. After a crash the restored peak is at most this much
 below the true one (a clean stop journals the exact references)."""
+
+
+def _levels(br: LossBreaker) -> list[float]:
+    """A loss breaker's levels as sorted floats; none when it is disabled."""
+    return sorted(float(x) for x in (br.reduce_at, br.halt_at) if x is not None) if br.enabled else []
 
 
 @runtime_checkable
@@ -471,20 +483,48 @@ class Trader:
         if eq.now is None:
             return None
         now = float(eq.now)
-        limits = self.risk.limits
-        if self._levels is None or self._levels[0] is not limits:
-            breakers = (limits.daily_loss, limits.drawdown)
-            self._levels = (limits, tuple(self._breaker_levels(br) for br in breakers))
         out: list[tuple[float, list[float]]] = []
-        for levels, ref in zip(self._levels[1], (eq.day_start, eq.peak), strict=True):
+        for levels, ref in zip(self._loss_levels(), (eq.day_start, eq.peak), strict=True):
             if levels and ref:
                 out.append(((float(ref) - now) / float(ref), levels))
         return out
 
-    @staticmethod
-    def _breaker_levels(br: LossBreaker) -> list[float]:
-        """A loss breaker's levels as sorted floats; none when it is disabled."""
-        return sorted(float(x) for x in (br.reduce_at, br.halt_at) if x is not None) if br.enabled else []
+    def _loss_levels(self) -> tuple[list[float], ...]:
+        """Sorted float levels of the daily-loss and drawdown breakers (empty when disabled), cached."""
+        limits = self.risk.limits
+        if self._levels is None or self._levels[0] is not limits:
+            self._levels = (limits, tuple(_levels(br) for br in (limits.daily_loss, limits.drawdown)))
+        return self._levels[1]
+
+    def quiet_band(self) -> tuple[float, float, int] | None:
+        """Where a bar is sure to leave the breakers and the equity marks alone (the backtest's quiet path).
+
+        Returns ``(lower, upper, day_end_ns)``. A bar that closes before ``day_end_ns`` (the next UTC
+        midnight, ns) with equity strictly between ``lower`` and ``upper`` journals no
+        ``EquityMarked`` in :meth:`on_bar` (the day is the marked one, the peak stays under the next
+        mark level) and needs no breaker evaluation: every loss fraction stays under half of its
+        breaker's first level, the drawdown measured from the highest peak the band allows. Both ends
+        keep a relative margin of :data:`QUIET_MARGIN` for estimates made in float. None when no such
+        promise holds: breakers tripped or a flatten under way, a venue with errors, open orders,
+        equity or its references unknown, marks restored from a ledger, equity not above zero.
+        """
+        eq = self.equity
+        if not self.machine.quiet or any(s.consecutive_errors for s in self.execution.stats.values()):
+            return None
+        if self.execution.open_orders():
+            return None
+        mark_above, day = self._mark_above, eq.day
+        if eq.now is None or eq.day_start is None or eq.peak is None or mark_above is None or day is None:
+            return None
+        if day != self._marked_day or eq.not_before is not None or eq.now <= 0:
+            return None
+        highest_peak = max(eq.peak, mark_above)  # a quiet bar never lifts the peak past mark_above
+        lower = -math.inf
+        for levels, ref in zip(self._loss_levels(), (eq.day_start, highest_peak), strict=True):
+            if levels and ref:
+                lower = max(lower, float(ref) * (1.0 - levels[0] / 2.0) * (1.0 + QUIET_MARGIN))
+        upper = float(mark_above) * (1.0 - QUIET_MARGIN)
+        return lower, upper, (day + 1 - _EPOCH_ORDINAL) * _DAY_NS
 
     def _band_key(self) -> tuple[TradingState, tuple[int, ...]] | None:
         """The state and, per loss breaker, how many levels its fraction reached; None when unsure.
