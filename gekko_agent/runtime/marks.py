@@ -73,6 +73,19 @@ class StagedReturns(RollingReturns):
             self._staged_n += m
             done += m
 
+    def stage_column(self, values: Sequence[float]) -> None:
+        """Queue one row per value of a one-factor window, as :meth:`stage` would one at a time."""
+        if len(self.factors) != 1 or not all(map(math.isfinite, values)):
+            raise InvalidInput(f"a return row needs {len(self.factors)} finite values")
+        done, total = 0, len(values)
+        while done < total:
+            if self._staged_n == _REFRESH:
+                self.fold()
+            m = min(_REFRESH - self._staged_n, total - done)
+            self._staged[self._staged_n : self._staged_n + m, 0] = values[done : done + m]
+            self._staged_n += m
+            done += m
+
     def fold(self) -> None:
         """Fold every staged row in, exactly as that many :meth:`push` calls in order would."""
         total, self._staged_n = self._staged_n, 0
@@ -237,7 +250,7 @@ class MarketBook:
         for v in closes:  # _sample's arithmetic, row by row
             rows.append((v / p - 1.0) if p else 0.0)
             p = v
-        self.returns.stage_many(np.array(rows)[:, None])
+        self.returns.stage_column(rows)
         self._last_values = [closes[-1]]
         self._last_sample = last_ts
 

@@ -87,7 +87,7 @@ class QuietReplay:
         self._close_ns = bars.ts + bars.interval * 1_000_000_000
         self._base = -1
         self._rows: tuple[list[float], ...] = ()
-        self._times: list[int] = []
+        self._times: list[int] = []  # close times of the chunk's rows, µs since the epoch
         self._opens: list[int] = []
         self.skipped = 0
         """Bars handled as quiet so far."""
@@ -147,14 +147,15 @@ class QuietReplay:
         if base != self._base:
             b, sl = self.bars, slice(base, base + _CHUNK)
             self._rows = tuple(col[sl].tolist() for col in (b.open, b.high, b.low, b.close, b.volume))
-            self._times = self._close_ns[sl].tolist()
+            self._times = (self._close_ns[sl] // 1000).tolist()
             self._opens = (b.ts[sl] // 1000).tolist()
             self._base = base
         return base
 
     def _scan(self, i: int, band: tuple[float, float, int]) -> tuple[int, bool]:
         """The first row from ``i`` that is not quiet, and whether the strategy observed it."""
-        lo, hi, day_end = band
+        lo, hi, day_end_ns = band
+        day_end = day_end_ns // 1000
         iid = self.iid
         observe = self.brain.observer(iid)
         pos = self.trader.execution.portfolio.positions.get(iid)
@@ -213,13 +214,20 @@ class QuietReplay:
         lo, hi = (a, b) if slope > 0 else (b, a)
         return (lo, hi, day_end) if lo < hi else None
 
+    def _span(self, i: int, j: int) -> tuple[list[float], list[int]]:
+        """Closes and close times (µs) of rows ``i`` .. ``j - 1``, from the chunk when it holds them."""
+        base = self._base
+        if base <= i and j <= base + len(self._times):
+            return self._rows[3][i - base : j - base], self._times[i - base : j - base]
+        return self.bars.close[i:j].tolist(), (self._close_ns[i:j] // 1000).tolist()
+
     def _skip(self, i: int, j: int) -> None:
         """Leave the state the full path would leave after quiet rows ``i`` .. ``j - 1``."""
-        t, bars, iid = self.trader, self.bars, self.iid
-        self.venue.skip_bars(iid, bars, i, j)
-        last_ts = _EPOCH + timedelta(microseconds=int(self._close_ns[j - 1]) // 1000)
+        t, iid = self.trader, self.iid
+        self.venue.skip_bars(iid, self.bars, i, j)
+        closes, times = self._span(i, j)
+        last_ts = _EPOCH + _MICRO * times[-1]
         self.system.clock.advance_to(last_ts)
-        closes = bars.close[i:j].tolist()
         price = self._price
         t.book.skip(iid, closes, Decimal(price(closes[-1])), last_ts)
         portfolio, rates = t.execution.portfolio, t.book.rates()
@@ -231,28 +239,27 @@ class QuietReplay:
         q = pos.quantity if pos is not None else Decimal(0)
         now = value(closes[-1])
         high = now if not q else value(max(closes) if q > 0 else min(closes))
-        t.equity.advance(now, high, self._samples(i, j, closes, value))
+        t.equity.advance(now, high, self._samples(closes, times, value))
         t.stats.bars += j - i
         self.skipped += j - i
 
     def _samples(
-        self, i: int, j: int, closes: list[float], value: Callable[[float], Decimal]
+        self, closes: list[float], times: list[int], value: Callable[[float], Decimal]
     ) -> list[tuple[datetime, Decimal]]:
-        """The equity-curve points rows ``i`` .. ``j - 1`` add: :meth:`EquityMarks.update` adds one
-        once a close is ``sample_seconds`` or more after the last point (times compared in µs)."""
+        """The equity-curve points quiet bars closing at ``times`` (µs) add: :meth:`EquityMarks.update`
+        adds one once a close is ``sample_seconds`` or more after the last point (compared in µs)."""
         eq = self.trader.equity
         step = eq.sample_seconds * 1_000_000
-        closes_us = (self._close_ns[i:j] // 1000).tolist()
         out: list[tuple[datetime, Decimal]] = []
         due = (eq.curve[-1][0] - _EPOCH) // _MICRO + step if eq.curve else None
-        k, n = 0, len(closes_us)
+        k, n = 0, len(times)
         while k < n:
             if due is not None:
-                k = bisect_left(closes_us, due, k)
+                k = bisect_left(times, due, k)
                 if k >= n:
                     break
-            t = closes_us[k]
-            out.append((_EPOCH + _MICRO * t, value(closes[k])))
-            due = t + step
+            at = times[k]
+            out.append((_EPOCH + _MICRO * at, value(closes[k])))
+            due = at + step
             k += 1
         return out

@@ -32,7 +32,7 @@ def test_staged_window_equals_rolling_window_exactly(capacity: int, factors: int
 
 
 @pytest.mark.parametrize("capacity", [3, 1440])
-def test_staging_many_rows_equals_staging_each(capacity: int) -> None:
+def test_staging_many_rows_or_a_column_equals_staging_each(capacity: int) -> None:
     rng = np.random.default_rng(5)
     one, many = StagedReturns(["f"], capacity, 60), StagedReturns(["f"], capacity, 60)
     done = 0
@@ -40,7 +40,10 @@ def test_staging_many_rows_equals_staging_each(capacity: int) -> None:
         rows = rng.normal(0, 1e-3, size=(int(rng.integers(1, 700)), 1))
         for row in rows.tolist():
             one.stage(row)
-        many.stage_many(rows)
+        if done % 2:
+            many.stage_many(rows)
+        else:
+            many.stage_column(rows[:, 0].tolist())
         done += len(rows)
         a, b = one.window(), many.window()
         assert (
@@ -51,3 +54,5 @@ def test_staging_many_rows_equals_staging_each(capacity: int) -> None:
 def test_staging_many_refuses_rows_that_are_not_finite() -> None:
     with pytest.raises(InvalidInput, match="finite"):
         StagedReturns(["f"], 10, 60).stage_many(np.array([[0.01], [np.inf]]))
+    with pytest.raises(InvalidInput, match="finite"):
+        StagedReturns(["f"], 10, 60).stage_column([0.01, float("nan")])
