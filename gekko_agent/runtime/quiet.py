@@ -15,9 +15,11 @@ state the full path would have left:
   untripped, venues healthy, equity known, below the level that journals a new peak and above half
   of every loss breaker's first level, with a relative margin of 1e-9) and it closes on the same
   UTC day as the last mark;
-* the first bar that is not quiet, or that the strategy may act on, takes the full path (told, when
-  the strategy has already observed it, to ask only for the decision); so do all bars while orders
-  work. Intents, risk checks, orders, fills and every journaled event are the full path's own.
+* the first bar that is not quiet takes the full path, and so do all bars while orders work; a
+  quiet bar the strategy may act on is accounted for with the quiet bars before it, then only its
+  decision runs (:meth:`Trader.think <gekko_agent.runtime.trader.Trader.think>`, told the strategy
+  has observed it). Intents, risk checks, orders, fills and every journaled event are the full
+  path's own.
 
 What the quiet bars leave behind is applied in one step per run: the venue's last bar (recorded
 lazily, :meth:`PaperVenue.skip_bars`), the clock, the book's last price and VaR return rows
@@ -43,7 +45,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from gekko_agent.domain import InstrumentId
+from gekko_agent.domain import Bar, InstrumentId
 from gekko_agent.market.bararray import BarArray
 from gekko_agent.runtime.feed import bar_factory
 from gekko_agent.runtime.trader import SteppedBrain, Trader
@@ -127,15 +129,20 @@ class QuietReplay:
         while i < n:
             band = self._band() if i else None
             if band is None:
-                await self._full(i, start, observed=False)
+                await self._full(i, start)
                 j = i + 1
             else:
                 j, observed = self._scan(i, band)
-                if j > i:
-                    self._skip(i, j)
-                if j < n:
-                    await self._full(j, start, observed=observed)
+                if observed:  # an engine-quiet bar the strategy acts on: accounted as quiet, then decided
+                    self._skip(i, j + 1)
+                    await self._decide(j, start)
                     j += 1
+                else:
+                    if j > i:
+                        self._skip(i, j)
+                    if j < n:
+                        await self._full(j, start)
+                        j += 1
             if on_progress is not None:
                 on_progress(j - i)
             i = j
@@ -174,19 +181,33 @@ class QuietReplay:
             i = base + len(c)
         return n, False
 
-    async def _full(self, i: int, start: datetime | None, *, observed: bool) -> None:
-        """Row ``i`` through the full path, exactly as :func:`run_replay` runs a bar."""
+    def _bar_at(self, i: int) -> Bar:
+        """Row ``i`` as the Decimal :class:`Bar` the replay feed would build."""
         base = self._chunk(i)
         k = i - base
         o, h, low, c, v = self._rows
-        bar = self._bar(self._opens[k], o[k], h[k], low[k], c[k], v[k])
+        return self._bar(self._opens[k], o[k], h[k], low[k], c[k], v[k])
+
+    async def _full(self, i: int, start: datetime | None) -> None:
+        """Row ``i`` through the full path, exactly as :func:`run_replay` runs a bar."""
+        bar = self._bar_at(i)
         close_ts = bar.ts + timedelta(seconds=bar.interval)
         self.system.clock.advance_to(close_ts)
         fills = self.venue.on_bar(bar)
         if fills:
             await self.trader.on_fills(fills)
-        trading = start is None or close_ts > start
-        await self.trader.on_bar(bar, decide=trading, observed=observed)
+        await self.trader.on_bar(bar, decide=start is None or close_ts > start)
+
+    async def _decide(self, i: int, start: datetime | None) -> None:
+        """The decision on row ``i``, which the strategy observed and :meth:`_skip` accounted for.
+
+        The row passed the band, so the full path's bookkeeping of it would journal nothing and the
+        venue (nothing working) only records it: what :meth:`_skip` did. What is left is
+        :meth:`Trader.think`: the strategy decides, and its intents go through risk.
+        """
+        bar = self._bar_at(i)
+        close_ts = bar.ts + timedelta(seconds=bar.interval)
+        await self.trader.think(bar, decide=start is None or close_ts > start, observed=True)
 
     # -- quiet bars ------------------------------------------------------------------------------
 

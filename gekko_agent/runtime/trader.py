@@ -337,15 +337,18 @@ class Trader:
 
     # -- the loop ----------------------------------------------------------------------------------
 
-    async def on_bar(self, bar: Bar, *, decide: bool = True, observed: bool = False) -> None:
+    async def on_bar(self, bar: Bar, *, decide: bool = True) -> None:
         """A bar closed: update marks, let the brain decide, and run each intent through risk.
 
         Args:
             bar: the closed bar.
             decide: False during warm-up (marks and indicators update, no orders).
-            observed: the brain (a :class:`SteppedBrain`) has already observed ``bar``; it is only
-                asked to decide (the backtest fast path, :mod:`gekko_agent.runtime.quiet`).
         """
+        self.account(bar)
+        await self.think(bar, decide=decide)
+
+    def account(self, bar: Bar) -> None:
+        """The bookkeeping half of :meth:`on_bar`: book, equity marks (journaled when due), breakers."""
         close_ts = bar.ts + timedelta(seconds=bar.interval)
         self.book.on_bar(bar, close_ts)
         self.stats.bars += 1
@@ -358,6 +361,16 @@ class Trader:
         ):
             self.mark_equity(close_ts)
         self._apply_breakers()
+
+    async def think(self, bar: Bar, *, decide: bool = True, observed: bool = False) -> None:
+        """The deciding half of :meth:`on_bar`, once ``bar`` is accounted for: the brain, then risk.
+
+        Args:
+            bar: the closed bar.
+            decide: False during warm-up (indicators update, no orders).
+            observed: the brain (a :class:`SteppedBrain`) has already observed ``bar``; it is only
+                asked to decide (the backtest fast path, :mod:`gekko_agent.runtime.quiet`).
+        """
         if observed:
             if self.stepped is None:
                 raise InvalidInput(f"{self.brain.name}: this brain cannot decide on a bar it has not seen")
@@ -368,6 +381,7 @@ class Trader:
             return
         cancels: list[str] = []
         cycling = self._cycling
+        close_ts = bar.ts + timedelta(seconds=bar.interval)
         if cycling is not None and cycling.due(close_ts):
             intents += await cycling.run_cycle(close_ts)
             if isinstance(cycling, CancellingBrain):
