@@ -312,6 +312,14 @@ def backtest(
         bool, typer.Option("--vectorized", help="With --grid on sma_cross: numpy path.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes for --grid (1 to 64).")] = 2,
+    every_bar: Annotated[
+        bool,
+        typer.Option(
+            "--every-bar",
+            help="Run every bar through the full per-bar path, as paper trading does (same results, "
+            "slower: checks a strategy's observe/decide split).",
+        ),
+    ] = False,
     brain: Annotated[
         str, typer.Option(help="rules (the strategy decides) or llm (the agent decides).")
     ] = "rules",
@@ -368,6 +376,7 @@ def backtest(
         api_base=api_base,
         record=record,
         replay=replay,
+        every_bar=every_bar,
     )
     if as_json:
         typer.echo(json.dumps(result.to_json()))

@@ -253,6 +253,7 @@ def run_backtest(
     api_base: str | None = None,
     record: Path | None = None,
     replay: Path | None = None,
+    every_bar: bool = False,
 ) -> RunReport:
     """Run one backtest and report it.
 
@@ -275,6 +276,8 @@ def run_backtest(
         api_base: model server URL for ``--brain llm`` (local servers: vLLM, Ollama, LM Studio).
         record: store every model exchange in this folder.
         replay: answer from recorded exchanges (an agent backtest that reruns without a model).
+        every_bar: run every bar through the full per-bar path instead of the quiet-bar fast path
+            (:mod:`gekko_agent.runtime.quiet`); the results are the same.
 
     Raises:
         InvalidInput: ``start`` not before ``end``, a window without bars, a report folder that
@@ -305,7 +308,7 @@ def run_backtest(
         cfg, journal, start=start, end=end, warmup_minutes=1500, bars=bars, record=record, replay=replay
     )
     with bar_progress("backtest", len(system.feed), enabled=progress) as advance:
-        asyncio.run(run_replay(system, start=start, on_progress=advance))
+        asyncio.run(run_replay(system, start=start, on_progress=advance, skip_quiet=not every_bar))
     fills = [e.fill for e in journal.events if isinstance(e, OrderFilled)]
     result = report(system.trader, fills, first_trading=start)
     if report_dir is not None:

@@ -227,3 +227,12 @@ def test_fx_backtest_trades_with_an_fx_sized_default() -> None:
     report = json.loads(out)
     assert report["fills"] and report["approved"] > report["denied"]
     assert {Decimal(f["quantity"]) for f in report["fills"]} == {Decimal(10000)}
+
+
+def test_every_bar_gives_the_same_backtest_as_the_quiet_path() -> None:
+    code, quiet, err = _invoke(["--strategy", "sma_cross", *DATA, *DAY, "--json"])
+    assert code == 0, err
+    code, every, err = _invoke(["--strategy", "sma_cross", *DATA, *DAY, "--json", "--every-bar"])
+    assert code == 0, err
+    assert json.loads(quiet)["fills"]
+    assert json.loads(quiet) == json.loads(every)
