@@ -144,13 +144,14 @@ def run_backtesting_py(bars: BarArray) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t0, "orders": 2 * int(stats["# Trades"])}
 
 
-def _signals(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def signals(close: np.ndarray, fast: int = FAST, slow: int = SLOW) -> tuple[np.ndarray, np.ndarray]:
+    """The crossover masks (fast SMA crossing above, crossing below) from cumsum SMAs."""
     csum = np.concatenate(([0.0], np.cumsum(close)))
-    fast = np.full(close.shape, np.nan)
-    slow = np.full(close.shape, np.nan)
-    fast[FAST - 1 :] = (csum[FAST:] - csum[:-FAST]) / FAST
-    slow[SLOW - 1 :] = (csum[SLOW:] - csum[:-SLOW]) / SLOW
-    diff = fast - slow
+    f = np.full(close.shape, np.nan)
+    s = np.full(close.shape, np.nan)
+    f[fast - 1 :] = (csum[fast:] - csum[:-fast]) / fast
+    s[slow - 1 :] = (csum[slow:] - csum[:-slow]) / slow
+    diff = f - s
     prev = np.concatenate(([np.nan], diff[:-1]))
     return (prev <= 0) & (diff > 0), (prev >= 0) & (diff < 0)
 
@@ -160,8 +161,8 @@ def run_vectorbt(bars: BarArray) -> dict[str, Any]:
 
     def once(b: BarArray) -> int:
         frame = _frame(b)
-        entries, exits = _signals(b.close)
-        pf = vbt.Portfolio.from_signals(
+        entries, exits = signals(b.close)
+        pf = vbt.Portfolio.fromsignals(
             frame["Close"], entries, exits, price=frame["Open"].shift(-1), size=QTY, fees=FEE, init_cash=1e7
         )
         return int(pf.orders.count())
@@ -197,7 +198,7 @@ def run_python_floor(bars: BarArray) -> dict[str, Any]:
 
 def run_numpy_floor(bars: BarArray) -> dict[str, Any]:
     t0 = time.perf_counter()
-    up, down = _signals(bars.close)
+    up, down = signals(bars.close)
     return {"seconds": time.perf_counter() - t0, "orders": int(up.sum() + down.sum())}
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_backtest import derived_bars, run_gekko
+from bench_backtest import derived_bars, run_gekko, signals
 
 from gekko_agent.market import BarArray
 from gekko_agent.runtime.sweep import sma_cross_vectorized
@@ -40,14 +40,8 @@ GRID = [(f, s) for f in (5, 10, 20) for s in (30, 60, 120)]
 
 def floor_signal(close: np.ndarray, fast: int, slow: int) -> int:
     """The crossover signal alone (the numpy floor of bench_backtest.py), for one combination."""
-    csum = np.concatenate(([0.0], np.cumsum(close)))
-    f = np.full(close.shape, np.nan)
-    s = np.full(close.shape, np.nan)
-    f[fast - 1 :] = (csum[fast:] - csum[:-fast]) / fast
-    s[slow - 1 :] = (csum[slow:] - csum[:-slow]) / slow
-    diff = f - s
-    prev = np.concatenate(([np.nan], diff[:-1]))
-    return int(((prev <= 0) & (diff > 0)).sum() + ((prev >= 0) & (diff < 0)).sum())
+    up, down = signals(close, fast, slow)
+    return int(up.sum() + down.sum())
 
 
 def per_combo(fn: Callable[[int, int], object], grid: list[tuple[int, int]], repeats: int = 5) -> float:

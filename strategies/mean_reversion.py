@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gekko_agent.agent.strategy import StrategyContext
+from gekko_agent.agent.strategy import StrategyContext, observe_then_decide
 from gekko_agent.domain import Bar, Fill, InstrumentId, OrderIntent, OrderSide
 
 __all__ = ["MeanReversion", "Params", "create", "zscore"]
@@ -168,8 +168,7 @@ class MeanReversion:
         """Trade the band crossings of the rolling z-score."""
         if bar.instrument_id not in self._closes:
             return ()
-        self.observe(bar.instrument_id, *bar.floats(), ctx.position(bar.instrument_id))
-        return self.decide(bar, ctx)
+        return observe_then_decide(self, bar, ctx)
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Nothing to do on fills."""

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gekko_agent.agent.strategy import StrategyContext
+from gekko_agent.agent.strategy import StrategyContext, observe_then_decide
 from gekko_agent.domain import Bar, Fill, InstrumentId, OrderIntent, OrderSide
 
 __all__ = ["Momentum", "Params", "create"]
@@ -191,8 +191,7 @@ class Momentum:
         """Enter on a channel breakout, exit on the opposite exit-channel break."""
         if bar.instrument_id not in self._channels:
             return ()
-        self.observe(bar.instrument_id, *bar.floats(), ctx.position(bar.instrument_id))
-        return self.decide(bar, ctx)
+        return observe_then_decide(self, bar, ctx)
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Nothing to do on fills."""

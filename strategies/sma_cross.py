@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gekko_agent.agent.strategy import StrategyContext
+from gekko_agent.agent.strategy import StrategyContext, observe_then_decide
 from gekko_agent.domain import Bar, Fill, InstrumentId, OrderIntent, OrderSide
 
 __all__ = ["Params", "SmaCross", "create"]
@@ -106,11 +106,9 @@ class SmaCross:
 
     def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Enter on a cross above, exit on a cross below."""
-        iid = bar.instrument_id
-        if iid not in self._avg:
+        if bar.instrument_id not in self._avg:
             return ()
-        self.observe(iid, *bar.floats(), ctx.position(iid))
-        return self.decide(bar, ctx)
+        return observe_then_decide(self, bar, ctx)
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """Nothing to do on fills."""

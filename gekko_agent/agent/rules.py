@@ -10,13 +10,10 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from gekko_agent.agent.strategy import SteppedStrategy, Strategy, StrategyContext
+from gekko_agent.agent.strategy import Observe, SteppedStrategy, Strategy, StrategyContext
 from gekko_agent.domain import AgentDecided, Bar, Event, Fill, InstrumentId, OrderIntent, new_id
 
-__all__ = ["Observe", "RulesBrain"]
-
-Observe = Callable[[InstrumentId, float, float, float, float, float, Decimal], bool]
-"""``observe(iid, open, high, low, close, volume, held) -> may act`` (see :class:`SteppedStrategy`)."""
+__all__ = ["RulesBrain"]
 
 
 class _Sink(Protocol):

@@ -37,7 +37,18 @@ from gekko_agent.domain import (
 )
 from gekko_agent.errors import ConfigError, InvalidInput
 
-__all__ = ["SteppedStrategy", "Strategy", "StrategyContext", "load_strategy", "strategy_params_model"]
+__all__ = [
+    "Observe",
+    "SteppedStrategy",
+    "Strategy",
+    "StrategyContext",
+    "load_strategy",
+    "observe_then_decide",
+    "strategy_params_model",
+]
+
+Observe = Callable[[InstrumentId, float, float, float, float, float, Decimal], bool]
+"""``observe(iid, open, high, low, close, volume, held) -> may act`` (see :class:`SteppedStrategy`)."""
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -142,6 +153,12 @@ class SteppedStrategy(Protocol):
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
         """React to a fill of one of this strategy's orders."""
         ...
+
+
+def observe_then_decide(strategy: SteppedStrategy, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
+    """``on_bar`` of a :class:`SteppedStrategy`: fold ``bar`` in, then decide on it."""
+    strategy.observe(bar.instrument_id, *bar.floats(), ctx.position(bar.instrument_id))
+    return strategy.decide(bar, ctx)
 
 
 def _exec_user_file(local: Path, name: str) -> ModuleType:

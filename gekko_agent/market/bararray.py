@@ -10,6 +10,7 @@ and never as ``Decimal(23152.65)`` with its binary noise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,9 +23,11 @@ from gekko_agent.domain.bars import Bar
 from gekko_agent.domain.instruments import InstrumentId
 from gekko_agent.errors import InvalidInput
 
-__all__ = ["BarArray", "FloatArray", "IntArray", "TimeLike", "format_ts", "to_ns"]
+__all__ = ["BarArray", "BarFactory", "FloatArray", "IntArray", "TimeLike", "format_ts", "to_ns"]
 
 FloatArray = npt.NDArray[np.float64]
+BarFactory = Callable[[int, float, float, float, float, float], Bar]
+"""Builds one :class:`Bar` from ``(open time in µs since the epoch, open, high, low, close, volume)``."""
 IntArray = npt.NDArray[np.int64]
 TimeLike = datetime | date | str | int
 """A point in time: an aware or naive (taken as UTC) datetime, a date (its UTC midnight), an ISO 8601
@@ -32,6 +35,7 @@ string, or integer nanoseconds since the epoch."""
 
 _NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
 
 
 def to_ns(value: TimeLike) -> int:
@@ -187,17 +191,38 @@ class BarArray:
         return Decimal(f"{value:.{places}f}")
 
     def _bar(self, i: int) -> Bar:
-        dp, vdp = self.price_decimals, self.volume_decimals
-        return Bar(
-            instrument_id=self.instrument_id,
-            ts=_EPOCH + timedelta(microseconds=int(self.ts[i]) // 1000),
-            open=Decimal(f"{self.open[i]:.{dp}f}"),
-            high=Decimal(f"{self.high[i]:.{dp}f}"),
-            low=Decimal(f"{self.low[i]:.{dp}f}"),
-            close=Decimal(f"{self.close[i]:.{dp}f}"),
-            volume=Decimal(f"{self.volume[i]:.{vdp}f}"),
-            interval=self.interval,
+        return self.rows_to_bars(i, i + 1)[0]
+
+    def bar_factory(self, iid: InstrumentId | None = None) -> BarFactory:
+        """A function building one :class:`Bar` from a row's plain values.
+
+        Its arguments are (open time in µs since the epoch, open, high, low, close, volume); prices
+        and volume become Decimals by formatting at the source's precision, as :meth:`to_bars` does.
+        The bar is labelled ``iid`` (default: this array's instrument).
+        """
+        price = f"{{:.{self.price_decimals}f}}".format
+        vol = f"{{:.{self.volume_decimals}f}}".format
+        label, interval, dec = iid or self.instrument_id, self.interval, Decimal
+
+        def bar(t: int, o: float, h: float, lo: float, c: float, v: float) -> Bar:
+            prices = dec(price(o)), dec(price(h)), dec(price(lo)), dec(price(c))
+            return Bar(label, _EPOCH + _MICRO * t, *prices, dec(vol(v)), interval)
+
+        return bar
+
+    def rows_to_bars(self, lo: int, hi: int, iid: InstrumentId | None = None) -> list[Bar]:
+        """Rows ``lo`` .. ``hi - 1`` as bars labelled ``iid`` (default: this array's instrument)."""
+        make = self.bar_factory(iid)
+        cols = zip(
+            (self.ts[lo:hi] // 1000).tolist(),
+            self.open[lo:hi].tolist(),
+            self.high[lo:hi].tolist(),
+            self.low[lo:hi].tolist(),
+            self.close[lo:hi].tolist(),
+            self.volume[lo:hi].tolist(),
+            strict=True,
         )
+        return [make(t, o, h, low, c, v) for t, o, h, low, c, v in cols]
 
     def to_bars(self) -> list[Bar]:
         """Every bar as a domain :class:`Bar` with Decimal prices at the source's precision.
@@ -205,28 +230,4 @@ class BarArray:
         Exact for sources with at most 15 significant digits (float64's decimal precision), which
         the loaders check; the result equals ``Decimal(source_text)``.
         """
-        dp, vdp = self.price_decimals, self.volume_decimals
-        iid, interval = self.instrument_id, self.interval
-        price = f"{{:.{dp}f}}".format
-        vol = f"{{:.{vdp}f}}".format
-        return [
-            Bar(
-                instrument_id=iid,
-                ts=_EPOCH + timedelta(microseconds=t // 1000),
-                open=Decimal(price(o)),
-                high=Decimal(price(h)),
-                low=Decimal(price(lo)),
-                close=Decimal(price(c)),
-                volume=Decimal(vol(v)),
-                interval=interval,
-            )
-            for t, o, h, lo, c, v in zip(
-                self.ts.tolist(),
-                self.open.tolist(),
-                self.high.tolist(),
-                self.low.tolist(),
-                self.close.tolist(),
-                self.volume.tolist(),
-                strict=True,
-            )
-        ]
+        return self.rows_to_bars(0, len(self))

@@ -9,54 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import numpy as np
 
 from gekko_agent.domain import Bar, InstrumentId
 from gekko_agent.market.bararray import BarArray
 
-__all__ = ["CHUNK", "BarFactory", "ReplayFeed", "bar_factory"]
+__all__ = ["CHUNK", "ReplayFeed"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 8192
 """Rows converted per step of :meth:`ReplayFeed.__iter__`."""
 
 _Maker = Callable[[np.ndarray], Iterator[Bar]]
-BarFactory = Callable[[int, float, float, float, float, float], Bar]
-"""Builds one :class:`Bar` from ``(open time in µs since the epoch, open, high, low, close, volume)``."""
-
-
-def bar_factory(iid: InstrumentId, a: BarArray) -> BarFactory:
-    """Turn plain row values of ``a`` into :class:`Bar` objects labelled ``iid``.
-
-    Prices and volumes become Decimals by formatting at the source's precision, exactly as
-    :meth:`BarArray.to_bars` does.
-    """
-    price = f"{{:.{a.price_decimals}f}}".format
-    vol = f"{{:.{a.volume_decimals}f}}".format
-    interval = a.interval
-    step = timedelta(microseconds=1)
-    dec = Decimal
-
-    def bar(t: int, o: float, h: float, lo: float, c: float, v: float) -> Bar:
-        return Bar(
-            iid,
-            _EPOCH + step * t,
-            dec(price(o)),
-            dec(price(h)),
-            dec(price(lo)),
-            dec(price(c)),
-            dec(vol(v)),
-            interval,
-        )
-
-    return bar
 
 
 def _maker(iid: InstrumentId, a: BarArray) -> _Maker:
     """A function turning row indices of ``a`` into :class:`Bar` objects labelled ``iid``."""
-    bar = bar_factory(iid, a)
+    bar = a.bar_factory(iid)
 
     def make(rows: np.ndarray) -> Iterator[Bar]:
         cols = zip(

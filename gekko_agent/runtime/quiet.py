@@ -47,7 +47,6 @@ import numpy as np
 
 from gekko_agent.domain import Bar, InstrumentId
 from gekko_agent.market.bararray import BarArray
-from gekko_agent.runtime.feed import bar_factory
 from gekko_agent.runtime.trader import SteppedBrain, Trader
 from gekko_agent.runtime.wiring import System
 from gekko_agent.venues.paper import PaperVenue
@@ -84,7 +83,7 @@ class QuietReplay:
         self.iid = iid
         self.bars = bars
         self.venue = venue
-        self._bar = bar_factory(iid, bars)
+        self._bar = bars.bar_factory(iid)
         self._price = f"{{:.{bars.price_decimals}f}}".format
         self._close_ns = bars.ts + bars.interval * 1_000_000_000
         self._base = -1

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from gekko_agent.agent.strategy import StrategyContext
+from gekko_agent.agent.strategy import Observe, StrategyContext
 from gekko_agent.domain import (
     AlertRaised,
     Bar,
@@ -101,23 +101,8 @@ class SteppedBrain(Protocol):
         """True when every strategy on ``iid`` observes and decides apart."""
         ...
 
-    def observe(
-        self,
-        iid: InstrumentId,
-        open_: float,
-        high: float,
-        low: float,
-        close: float,
-        volume: float,
-        held: Decimal,
-    ) -> bool:
-        """Fold a bar in; True when :meth:`decide` may propose for it."""
-        ...
-
-    def observer(
-        self, iid: InstrumentId
-    ) -> Callable[[InstrumentId, float, float, float, float, float, Decimal], bool]:
-        """The fastest callable equal to :meth:`observe` for bars of ``iid``."""
+    def observer(self, iid: InstrumentId) -> Observe:
+        """The fastest callable that folds a bar of ``iid`` in; True when :meth:`decide` may propose."""
         ...
 
     def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:

@@ -85,47 +85,12 @@ class _Span:
 
     def bars(self) -> list[Bar]:
         """The rows as bars, built exactly as the replay feed builds them."""
-        a, lo, hi, iid = self.array, self.lo, self.hi, self.iid
-        price = f"{{:.{a.price_decimals}f}}".format
-        vol = f"{{:.{a.volume_decimals}f}}".format
-        interval = a.interval
-        cols = zip(
-            (a.ts[lo:hi] // 1000).tolist(),
-            a.open[lo:hi].tolist(),
-            a.high[lo:hi].tolist(),
-            a.low[lo:hi].tolist(),
-            a.close[lo:hi].tolist(),
-            a.volume[lo:hi].tolist(),
-            strict=True,
-        )
-        return [
-            Bar(
-                iid,
-                _EPOCH + _MICROSECOND * t,
-                Decimal(price(o)),
-                Decimal(price(h)),
-                Decimal(price(low)),
-                Decimal(price(c)),
-                Decimal(vol(v)),
-                interval,
-            )
-            for t, o, h, low, c, v in cols
-        ]
+        return self.array.rows_to_bars(self.lo, self.hi, self.iid)
 
 
 def _row(iid: InstrumentId, a: BarArray, i: int) -> Bar:
-    """Row ``i`` of ``a`` as the replay feed builds it (as :meth:`_Span.bars` does, for one row)."""
-    price = f"{{:.{a.price_decimals}f}}".format
-    return Bar(
-        iid,
-        _EPOCH + _MICROSECOND * (int(a.ts[i]) // 1000),
-        Decimal(price(float(a.open[i]))),
-        Decimal(price(float(a.high[i]))),
-        Decimal(price(float(a.low[i]))),
-        Decimal(price(float(a.close[i]))),
-        Decimal(f"{float(a.volume[i]):.{a.volume_decimals}f}"),
-        a.interval,
-    )
+    """Row ``i`` of ``a`` as the replay feed builds it."""
+    return a.rows_to_bars(i, i + 1, iid)[0]
 
 
 class MarketState:
