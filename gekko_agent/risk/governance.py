@@ -247,6 +247,7 @@ class LimitGovernor:
         self._limits = RiskLimits.from_config(config)
         self._proposals: dict[str, LimitProposal] = {}
         self._values: dict[str, RiskConfig] = {}
+        self._next_id = 1
 
     @property
     def config(self) -> RiskConfig:
@@ -396,6 +397,64 @@ class LimitGovernor:
             applied.append(f"{key}={change.new}")
         return applied, skipped
 
+    def restore_pending(
+        self, journaled: Iterable[LimitChangeProposed | LimitChangeDecided]
+    ) -> tuple[list[LimitProposal], list[str]]:
+        """Put back the proposals an earlier process left waiting, from its journal (on restart).
+
+        Call after :meth:`reapply`. ``journaled`` is every ``LimitChangeProposed`` and
+        ``LimitChangeDecided`` in journal order. A proposal that was rejected, or approved by as many
+        people as it needed (it applied then), is over. One still waiting is queued again under its
+        id with the approvals it had, after being judged against the limits in force now: when it is
+        no longer valid (agent.yaml changed since, or the value is already in force) it is dropped and
+        reported. New proposals are numbered after every id in the journal, so an id never names two.
+
+        Returns:
+            (the proposals waiting again, one line per proposal dropped and why).
+        """
+        waiting: dict[str, LimitChangeProposed] = {}
+        approved: dict[str, tuple[tuple[str, ...], int]] = {}
+        for event in journaled:
+            number = event.proposal_id.removeprefix("lim-")
+            if number.isdecimal():
+                self._next_id = max(self._next_id, int(number) + 1)
+            if isinstance(event, LimitChangeProposed):
+                waiting[event.proposal_id] = event
+                approved[event.proposal_id] = (event.approvals, event.needs)
+            elif event.proposal_id in waiting:
+                if event.decision == "approved" and len(event.approvals) < event.needs:
+                    approved[event.proposal_id] = (event.approvals, event.needs)
+                else:  # rejected, or approved by enough people: applied then
+                    del waiting[event.proposal_id]
+        restored: list[LimitProposal] = []
+        dropped: list[str] = []
+        for pid, asked in waiting.items():
+            if pid in self._proposals:
+                continue
+            try:
+                key, candidate, old, new, loosening, needs = self._validate(asked.key, asked.new)
+            except InvalidInput as exc:
+                dropped.append(f"{pid} ({asked.key} -> {asked.new}): {exc}")
+                continue
+            by, journaled_needs = approved[pid]
+            p = LimitProposal(
+                pid,
+                key,
+                _text(old),
+                _text(new),
+                asked.actor,
+                asked.reason,
+                asked.ts,
+                asked.loosening or loosening,
+                max(journaled_needs, needs),
+                approvals=tuple(who.rpartition("@")[0] or who for who in by),
+                approved_by=by,
+            )
+            self._values[pid] = candidate
+            self._proposals[pid] = p
+            restored.append(p)
+        return restored, dropped
+
     def _with(self, key: str, value: Any) -> RiskConfig:
         """The config in force with ``key`` set to ``value`` (raises ValidationError when invalid)."""
         tree = self._config.model_dump(mode="python")
@@ -458,7 +517,8 @@ class LimitGovernor:
         self, key: str, value: str, proposer: str, reason: str, ts: datetime, approver: HumanActor | None
     ) -> LimitProposal:
         key, candidate, old, new, loosening, needs = self._validate(key, value)
-        pid = f"lim-{len(self._proposals) + 1}"
+        pid = f"lim-{self._next_id}"
+        self._next_id += 1
         self._values[pid] = candidate
         p = LimitProposal(
             pid,

@@ -11,8 +11,10 @@ journaled and puts it back before the first bar:
 * which strategy holds each position (the last filled order per instrument), for the budget check;
 * the **risk limits** people changed with ``limit`` commands (each journaled ``LimitChanged``,
   re-applied in order when the value in force is still the one it replaced; a key edited in
-  agent.yaml since keeps the file's value). Limit changes still waiting for approval are not restored:
-  they must be asked for again.
+  agent.yaml since keeps the file's value);
+* the **limit changes still waiting** for approval (``LimitChangeProposed`` not yet rejected or
+  approved by enough people), with the approvals they had, under their ids; one that is no longer
+  valid against the limits in force is dropped and reported.
 
 What was restored is journaled as one ``AlertRaised`` (source ``restart``), so people see that a
 process came back and in which state. Not restored: a flatten under way (HALTED → REDUCING until
@@ -31,6 +33,8 @@ from gekko_agent.domain import (
     Event,
     InstrumentId,
     LimitChanged,
+    LimitChangeDecided,
+    LimitChangeProposed,
     Order,
     TradingStateChanged,
 )
@@ -53,6 +57,8 @@ class Restored:
         marks: the breaker references put back (None: none journaled or not asked for).
         limits: ``key=value`` of each journaled limit change re-applied.
         limits_skipped: why each other journaled limit change was not re-applied.
+        pending: ids of the limit changes waiting for approval again.
+        pending_dropped: why each other waiting limit change was dropped.
     """
 
     state: TradingState
@@ -60,6 +66,8 @@ class Restored:
     marks: EquityMarked | None
     limits: tuple[str, ...] = ()
     limits_skipped: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    pending_dropped: tuple[str, ...] = ()
 
 
 def _last(source: Queryable, cls: type[E]) -> E | None:
@@ -100,7 +108,13 @@ def restore_trader(
     limits, skipped = trader.governor.reapply(e for e in journaled if isinstance(e, LimitChanged))
     if limits:
         trader.risk.replace_limits(trader.governor.limits)
-    if change is not None or mark is not None or limits or skipped:
+    asked = [
+        s.event
+        for s in events(source, kinds=(LimitChangeProposed.kind, LimitChangeDecided.kind))
+        if isinstance(s.event, LimitChangeProposed | LimitChangeDecided)
+    ]
+    pending, dropped = trader.governor.restore_pending(asked)
+    if change is not None or mark is not None or limits or skipped or pending or dropped:
         parts = [f"trading state {state.value.upper()}"]
         if change is not None:
             parts[0] += f" (set by {change.actor} at {change.ts:%Y-%m-%d %H:%M} UTC: {change.reason})"
@@ -113,6 +127,16 @@ def restore_trader(
             parts.append("limits changed by people: " + ", ".join(limits))
         if skipped:
             parts.append("limit changes not re-applied: " + "; ".join(skipped))
+        if pending:
+            parts.append(
+                "limit changes waiting for approval: "
+                + ", ".join(
+                    f"{p.proposal_id} {p.key} {p.old} -> {p.new} ({len(p.approvals)}/{p.needs})"
+                    for p in pending
+                )
+            )
+        if dropped:
+            parts.append("waiting limit changes dropped: " + "; ".join(dropped))
         if state is not TradingState.ACTIVE:
             parts.append("only a person can resume")
         trader.journal.append(
@@ -123,4 +147,12 @@ def restore_trader(
                 message="resumed from the ledger: " + "; ".join(parts),
             )
         )
-    return Restored(state, change, mark, tuple(limits), tuple(skipped))
+    return Restored(
+        state,
+        change,
+        mark,
+        tuple(limits),
+        tuple(skipped),
+        tuple(p.proposal_id for p in pending),
+        tuple(dropped),
+    )

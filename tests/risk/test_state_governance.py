@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from gekko_agent.domain import (
+    Event,
     LimitChanged,
     LimitChangeDecided,
     LimitChangeProposed,
@@ -332,3 +333,45 @@ def test_governor_refuses_a_limit_keyed_by_an_unconfigured_instrument() -> None:
         gov.change("order.max_quantity", "{ETH/USD@paper: 1}", ALICE, "", NOW)
     p, _ = gov.change("order.max_quantity", "{BTC/USD@paper: 1}", ALICE, "", NOW)
     assert p.proposal_id == "lim-1"
+
+
+def test_restart_puts_back_the_limit_changes_still_waiting_with_their_approvals() -> None:
+    first = LimitGovernor(RiskConfig())
+    journal: list[LimitChangeProposed | LimitChangeDecided] = []
+
+    def keep(events: list[Event]) -> None:
+        journal.extend(e for e in events if isinstance(e, LimitChangeProposed | LimitChangeDecided))
+
+    waits, events = first.change("order.max_notional", "50000", ALICE, "bigger", NOW)  # 1 of 2
+    keep(events)
+    agent, events = first.propose("var.max_var", "9000", "agent:llm", "more room", NOW)
+    keep(events)
+    keep(first.approve(agent.proposal_id, BOB, NOW)[1])  # 1 of 2
+    done, events = first.propose("var.max_var", "4000", "agent:llm", "less", NOW)
+    keep(events)
+    keep(first.approve(done.proposal_id, BOB, NOW)[1])  # tightening: applied
+    no, events = first.propose("order.max_notional", "60000", "agent:llm", "", NOW)
+    keep(events)
+    keep(first.reject(no.proposal_id, ALICE, NOW)[1])
+    stale, events = first.propose("position.max_notional", "20000", "agent:llm", "", NOW)
+    keep(events)
+
+    edited = RiskConfig.model_validate({"position": {"max_notional": "20000"}})  # agent.yaml since
+    second = LimitGovernor(edited)
+    restored, dropped = second.restore_pending(journal)
+    assert [p.proposal_id for p in restored] == [waits.proposal_id, agent.proposal_id]
+    assert [(p.approvals, p.approved_by, p.needs) for p in restored] == [
+        (("alice",), ("alice@cli",), 2),
+        (("bob",), ("bob@slack",), 2),
+    ]
+    assert second.pending() == restored
+    assert len(dropped) == 1 and dropped[0].startswith(f"{stale.proposal_id} (position.max_notional")
+    assert "already 20000" in dropped[0]
+    with pytest.raises(InvalidInput, match="someone else"):
+        second.approve(waits.proposal_id, ALICE, NOW)  # the approval from before the restart counts
+    applied, _ = second.approve(waits.proposal_id, BOB, NOW)
+    assert applied.status is ProposalStatus.APPLIED and second.limits.order_max_notional == D(50000)
+    with pytest.raises(DataNotFound):
+        second.approve(no.proposal_id, BOB, NOW)  # rejected before the restart
+    fresh, _ = second.propose("var.max_var", "3000", "agent:llm", "", NOW)
+    assert fresh.proposal_id == "lim-6"  # after every id in the journal, never reusing one

@@ -142,3 +142,27 @@ async def test_restart_keeps_limits_people_changed_unless_agent_yaml_changed_the
         assert config.position.max_notional == Decimal(20000)  # the file's later edit wins
         (alert,) = [s.event for s in events(ledger, kinds="alert_raised") if "limits changed" in str(s.event)]
         assert isinstance(alert, AlertRaised) and "order.max_notional=900" in alert.message
+
+
+async def test_restart_keeps_limit_changes_waiting_for_a_second_approver(tmp_path: Path) -> None:
+    path = tmp_path / "gekko.duckdb"
+    ops = ActorAuthority(["alice", "bob"])
+    with Ledger(path) as ledger:
+        trader = build_replay(_cfg(), ledger, start=START, end=START).trader
+        waiting, done = trader.governor.change(
+            "order.max_notional", "20000", ops.human("alice", "slack"), "", START
+        )
+        trader.record_limits(done)
+    with Ledger(path) as ledger:
+        second = build_replay(_cfg(), ledger, start=END, end=END).trader
+        assert second.governor.pending() == []  # before restore
+        restored = restore_trader(second, ledger, marks=False)
+        assert restored.pending == (waiting.proposal_id,) and restored.pending_dropped == ()
+        (alert,) = [
+            s.event for s in events(ledger, kinds="alert_raised") if "waiting for approval" in str(s.event)
+        ]
+        assert isinstance(alert, AlertRaised)
+        assert f"{waiting.proposal_id} order.max_notional 15000 -> 20000 (1/2)" in alert.message
+        _, done = second.governor.approve(waiting.proposal_id, ops.human("bob", "telegram"), END)
+        second.record_limits(done)
+        assert second.risk.limits.config.order.max_notional == Decimal(20000)
