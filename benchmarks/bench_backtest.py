@@ -162,7 +162,7 @@ def run_vectorbt(bars: BarArray) -> dict[str, Any]:
     def once(b: BarArray) -> int:
         frame = _frame(b)
         entries, exits = signals(b.close)
-        pf = vbt.Portfolio.fromsignals(
+        pf = vbt.Portfolio.from_signals(
             frame["Close"], entries, exits, price=frame["Open"].shift(-1), size=QTY, fees=FEE, init_cash=1e7
         )
         return int(pf.orders.count())

@@ -5,6 +5,7 @@ One command on a fresh machine with only Python (>= 3.11) and pip:
 
     python3 scripts/bootstrap.py          # runtime
     python3 scripts/bootstrap.py --dev    # runtime + tests, lint, type check
+    python3 scripts/bootstrap.py --bench  # the above + the benchmarks' optional peers (vectorbt)
 
 It creates ``.venv``, installs torch with pip (so a machine's pip configuration can pick the
 CPU build; set ``GEKKO_TORCH_INDEX`` to a wheel index URL to choose another build), then every
@@ -48,9 +49,11 @@ def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this runs on whatever python3 the user has
         print("bootstrap: Gekko needs Python >= 3.11", file=sys.stderr)
         return 2
-    dev = "--dev" in argv
+    bench = "--bench" in argv
+    dev = bench or "--dev" in argv
     digest = hashlib.sha256((ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes())
-    stamp = VENV / f".gekko-{'dev' if dev else 'run'}-{digest.hexdigest()[:16]}"
+    kind = "bench" if bench else "dev" if dev else "run"
+    stamp = VENV / f".gekko-{kind}-{digest.hexdigest()[:16]}"
     if stamp.exists():
         return 0
     if not PY.exists():
@@ -73,6 +76,8 @@ def main(argv: list[str]) -> int:
     export = [uv, "export", "--frozen", "--no-hashes", "--no-emit-project", "--prune", "torch", "-o", reqs]
     if dev:
         export += ["--extra", "dev"]
+    if bench:
+        export += ["--extra", "bench"]
     _run(*export)
     _run(uv, "pip", "install", "--quiet", "--python", PY, "-r", reqs)
     _run(uv, "pip", "install", "--quiet", "--python", PY, "--no-deps", "-e", ".")
