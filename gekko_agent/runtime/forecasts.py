@@ -1,6 +1,6 @@
 """Forecast quantiles for the risk snapshot, so the configured forecast veto sees them at run time.
 
-:class:`ForecastBook` is the Trader's :class:`~gekko_agent.runtime.trader.ForecastSource` over a
+:class:`ForecastBook` is the Trader's :class:`~gekko_agent.runtime.brain.ForecastSource` over a
 trained model: it keeps the recent bars of each instrument, asks the model again once a bar of the
 model's interval has closed (lazily, when a snapshot needs the forecasts, or when the headless
 scheduler's ``forecast_refresh`` job runs), and serves each forecast until its horizon has passed.
@@ -27,7 +27,7 @@ from gekko_agent.errors import UserError
 from gekko_agent.execution.engine import EventSink
 from gekko_agent.market.bararray import BarArray
 from gekko_agent.risk.snapshot import ForecastQuantiles
-from gekko_agent.runtime.trader import Brain, ForecastSource
+from gekko_agent.runtime.brain import Brain, ForecastSource
 
 __all__ = ["ForecastBook", "QuantileModel", "forecast_source"]
 

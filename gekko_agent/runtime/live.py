@@ -39,10 +39,11 @@ from gekko_agent.execution.ports import Venue
 from gekko_agent.execution.reconcile import LedgerPort, Reconciler, ReconciliationReport
 from gekko_agent.execution.resume import RestorableExecutionEngine, restore_portfolio
 from gekko_agent.ledger import orders
+from gekko_agent.runtime.brain import Brain
 from gekko_agent.runtime.forecasts import forecast_source
 from gekko_agent.runtime.marks import MarketBook
 from gekko_agent.runtime.restore import Restored, restore_trader
-from gekko_agent.runtime.trader import Brain, Trader
+from gekko_agent.runtime.trader import Trader
 from gekko_agent.runtime.wiring import build_instruments, risk_engine
 
 __all__ = ["LiveSession", "build_venues"]

@@ -47,7 +47,8 @@ import numpy as np
 
 from gekko_agent.domain import Bar, InstrumentId
 from gekko_agent.market.bararray import BarArray
-from gekko_agent.runtime.trader import SteppedBrain, Trader
+from gekko_agent.runtime.brain import SteppedBrain
+from gekko_agent.runtime.trader import Trader
 from gekko_agent.runtime.wiring import System
 from gekko_agent.venues.paper import PaperVenue
 

@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
 
-from gekko_agent.agent.strategy import Observe, StrategyContext
+from gekko_agent.agent.strategy import StrategyContext
 from gekko_agent.domain import (
     AlertRaised,
     Bar,
@@ -38,23 +37,19 @@ from gekko_agent.risk.governance import HumanActor, LimitGovernor, LimitProposal
 from gekko_agent.risk.limits import LossBreaker, RiskLimits
 from gekko_agent.risk.outcomes import Denied, RiskOutcome, to_event
 from gekko_agent.risk.snapshot import (
-    ForecastQuantiles,
     RiskSnapshot,
     TradingState,
     VenueHealth,
 )
 from gekko_agent.risk.state import TradingStateMachine
+from gekko_agent.runtime.brain import Brain, CancellingBrain, CyclingBrain, ForecastSource, SteppedBrain
 from gekko_agent.runtime.marks import EquityMarks, MarketBook, portfolio_snapshot
 
 __all__ = [
     "BAND_MARGIN",
     "MARK_STEP",
     "QUIET_MARGIN",
-    "Brain",
     "CancelOutcome",
-    "CancellingBrain",
-    "ForecastSource",
-    "SteppedBrain",
     "Trader",
     "TraderStats",
 ]
@@ -79,63 +74,6 @@ def _levels(br: LossBreaker) -> list[float]:
     return sorted(float(x) for x in (br.reduce_at, br.halt_at) if x is not None) if br.enabled else []
 
 
-@runtime_checkable
-class CyclingBrain(Protocol):
-    """A brain that also decides on a timer (the LLM agent), awaited in the bar loop."""
-
-    def due(self, now: datetime) -> bool:
-        """True when a cycle should run now."""
-        ...
-
-    async def run_cycle(self, now: datetime) -> list[OrderIntent]:
-        """One decision cycle; returns intents for the risk path."""
-        ...
-
-
-@runtime_checkable
-class SteppedBrain(Protocol):
-    """A brain whose bar handling splits into observe and decide (the rules brain; see
-    :class:`~gekko_agent.agent.strategy.SteppedStrategy`)."""
-
-    def stepped(self, iid: InstrumentId) -> bool:
-        """True when every strategy on ``iid`` observes and decides apart."""
-        ...
-
-    def observer(self, iid: InstrumentId) -> Observe:
-        """The fastest callable that folds a bar of ``iid`` in; True when :meth:`decide` may propose."""
-        ...
-
-    def decide(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
-        """Intents for the bar just observed."""
-        ...
-
-
-@runtime_checkable
-class CancellingBrain(Protocol):
-    """A brain whose tools may ask to cancel its own orders (the LLM agent)."""
-
-    def take_cancels(self) -> list[str]:
-        """Client order ids the brain asked to cancel since the last call (cleared by the call)."""
-        ...
-
-
-@runtime_checkable
-class ForecastSource(Protocol):
-    """Forecast return quantiles per instrument for the risk snapshot (the forecast veto).
-
-    A brain that forecasts may offer this itself; otherwise wiring builds one from the model
-    registry (:class:`~gekko_agent.runtime.forecasts.ForecastBook`).
-    """
-
-    def observe(self, bar: Bar) -> None:
-        """A bar closed."""
-        ...
-
-    def forecasts(self, now: datetime) -> Mapping[InstrumentId, ForecastQuantiles]:
-        """The forecasts still valid at ``now``."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class CancelOutcome:
     """What became of a cancel request.
@@ -149,20 +87,6 @@ class CancelOutcome:
     client_order_id: str
     decision: CancelDecision
     order: Order | None
-
-
-class Brain(Protocol):
-    """Whatever decides: the rules brain or the LLM agent. It only proposes intents."""
-
-    name: str
-
-    def on_bar(self, bar: Bar, ctx: StrategyContext) -> Sequence[OrderIntent]:
-        """Intents in response to a closed bar."""
-        ...
-
-    def on_fill(self, fill: Fill, ctx: StrategyContext) -> Sequence[OrderIntent]:
-        """Intents in response to one of its fills."""
-        ...
 
 
 @dataclass(slots=True)

@@ -25,10 +25,11 @@ from gekko_agent.market.bararray import BarArray
 from gekko_agent.market.loader import load_bars
 from gekko_agent.risk.config import RiskConfig
 from gekko_agent.risk.engine import RiskEngine
+from gekko_agent.runtime.brain import Brain
 from gekko_agent.runtime.feed import ReplayFeed
 from gekko_agent.runtime.forecasts import forecast_source
 from gekko_agent.runtime.marks import MarketBook
-from gekko_agent.runtime.trader import Brain, Trader
+from gekko_agent.runtime.trader import Trader
 from gekko_agent.venues.paper import FeeSchedule, FillModel, FixedBpsSlippage, PaperVenue
 from gekko_agent.venues.paper import PaperVenueConfig as PaperSettings
 
