@@ -148,7 +148,7 @@ class BarArray:
                 close=self.close[index],
                 volume=self.volume[index],
             )
-        return self._bar(range(len(self))[index])
+        return self.bar_at(range(len(self))[index])
 
     def between(self, start: TimeLike | None = None, end: TimeLike | None = None) -> BarArray:
         """Bars whose open time is in ``[start, end)``; ``None`` leaves that side open.
@@ -190,8 +190,16 @@ class BarArray:
         places = self.volume_decimals if volume else self.price_decimals
         return Decimal(f"{value:.{places}f}")
 
-    def _bar(self, i: int) -> Bar:
-        return self.rows_to_bars(i, i + 1)[0]
+    def bar_at(self, i: int, iid: InstrumentId | None = None) -> Bar:
+        """Row ``i`` (non-negative) as a :class:`Bar` labelled ``iid`` (default: this array's instrument)."""
+        return self.bar_factory(iid)(
+            int(self.ts[i]) // 1000,
+            float(self.open[i]),
+            float(self.high[i]),
+            float(self.low[i]),
+            float(self.close[i]),
+            float(self.volume[i]),
+        )
 
     def bar_factory(self, iid: InstrumentId | None = None) -> BarFactory:
         """A function building one :class:`Bar` from a row's plain values.

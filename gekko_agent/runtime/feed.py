@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -17,7 +17,6 @@ from gekko_agent.market.bararray import BarArray
 
 __all__ = ["CHUNK", "ReplayFeed"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 8192
 """Rows converted per step of :meth:`ReplayFeed.__iter__`."""
 

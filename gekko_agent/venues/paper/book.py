@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -68,9 +68,6 @@ class BookDepth:
 _HISTORY = 5000
 """Recent bars kept per instrument."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
 
 class _Span:
     """Rows ``lo..hi-1`` of a :class:`BarArray`, relabelled ``iid``, not yet turned into bars."""
@@ -86,11 +83,6 @@ class _Span:
     def bars(self) -> list[Bar]:
         """The rows as bars, built exactly as the replay feed builds them."""
         return self.array.rows_to_bars(self.lo, self.hi, self.iid)
-
-
-def _row(iid: InstrumentId, a: BarArray, i: int) -> Bar:
-    """Row ``i`` of ``a`` as the replay feed builds it."""
-    return a.rows_to_bars(i, i + 1, iid)[0]
 
 
 class MarketState:
@@ -185,7 +177,7 @@ class MarketState:
         Only the last row becomes a :class:`Bar` now (it is the last price and the quote); the
         others become bars labelled with this market's instrument id when :attr:`bars` is read.
         """
-        last = _row(self._iid, array, hi - 1)
+        last = array.bar_at(hi - 1, self._iid)
         if hi - 1 > lo:
             start = max(lo, hi - _HISTORY)  # with the last row, older ones would fall out of the history
             self._lazy.append(_Span(self._iid, array, start, hi - 1))
